@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of the server, from BANHAO_* environment
+// variables, overridden by command-line flags. Secrets may also be given
+// as a file path in BANHAO_<NAME>_FILE.
+type config struct {
+	Addr            string
+	DataDir         string
+	MongoURI        string
+	MongoDatabase   string
+	AdminToken      string
+	Dev             bool
+	Seed            bool
+	Synchronous     string
+	BodyLimit       int
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	CatalogRefresh  time.Duration
+	KioskCenter     string
+	LogLevel        string
+	LogFormat       string
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var errs []error
+	env := func(name, def string) string {
+		if v := getenv("BANHAO_" + name); v != "" {
+			return v
+		}
+		return def
+	}
+	secret := func(name string) string {
+		if v := getenv("BANHAO_" + name); v != "" {
+			return v
+		}
+		path := getenv("BANHAO_" + name + "_FILE")
+		if path == "" {
+			return ""
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("BANHAO_%s_FILE: %w", name, err))
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	envBool := func(name string, def bool) bool {
+		v := env(name, strconv.FormatBool(def))
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("BANHAO_%s: %q is not true or false", name, v))
+		}
+		return b
+	}
+	envInt := func(name string, def int) int {
+		v := env(name, strconv.Itoa(def))
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("BANHAO_%s: %q is not a whole number", name, v))
+		}
+		return n
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		v := env(name, def.String())
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("BANHAO_%s: %q is not a duration such as 10s", name, v))
+		}
+		return d
+	}
+
+	c := config{
+		Addr:            env("ADDR", ":8080"),
+		DataDir:         env("DATA_DIR", "data"),
+		MongoURI:        secret("MONGODB_URI"),
+		MongoDatabase:   env("MONGODB_DATABASE", "banhao"),
+		AdminToken:      secret("ADMIN_TOKEN"),
+		Dev:             envBool("DEV", false),
+		Seed:            envBool("SEED", true),
+		Synchronous:     env("SQLITE_SYNCHRONOUS", "FULL"),
+		BodyLimit:       envInt("BODY_LIMIT", 1<<20),
+		RequestTimeout:  envDur("REQUEST_TIMEOUT", 10*time.Second),
+		ShutdownTimeout: envDur("SHUTDOWN_TIMEOUT", 15*time.Second),
+		CatalogRefresh:  envDur("CATALOG_REFRESH", 30*time.Second),
+		KioskCenter:     env("KIOSK_CENTER", ""),
+		LogLevel:        env("LOG_LEVEL", "info"),
+		LogFormat:       env("LOG_FORMAT", "auto"),
+	}
+
+	fs := flag.NewFlagSet("banhao", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (BANHAO_ADDR)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder of the embedded SQLite store (BANHAO_DATA_DIR)")
+	fs.StringVar(&c.MongoDatabase, "mongodb-database", c.MongoDatabase, "MongoDB database name (BANHAO_MONGODB_DATABASE)")
+	fs.BoolVar(&c.Dev, "dev", c.Dev, "development mode (BANHAO_DEV)")
+	fs.BoolVar(&c.Seed, "seed", c.Seed, "load the demo catalog into an empty store (BANHAO_SEED)")
+	fs.StringVar(&c.Synchronous, "sqlite-synchronous", c.Synchronous, "SQLite synchronous level: FULL or NORMAL (BANHAO_SQLITE_SYNCHRONOUS)")
+	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "largest accepted request body in bytes (BANHAO_BODY_LIMIT)")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "time limit of one request (BANHAO_REQUEST_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time to finish requests at shutdown (BANHAO_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.CatalogRefresh, "catalog-refresh", c.CatalogRefresh, "how often search picks up catalog edits made by other servers (BANHAO_CATALOG_REFRESH)")
+	fs.StringVar(&c.KioskCenter, "kiosk-center", c.KioskCenter, "center shown on the kiosk pages; default the first county center (BANHAO_KIOSK_CENTER)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (BANHAO_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "auto, json or text (BANHAO_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments: %v", fs.Args()))
+	}
+
+	switch strings.ToUpper(c.Synchronous) {
+	case "FULL", "NORMAL", "EXTRA":
+	default:
+		errs = append(errs, fmt.Errorf("sqlite synchronous must be FULL, NORMAL or EXTRA, not %q", c.Synchronous))
+	}
+	if c.BodyLimit < 1024 || c.BodyLimit > 64<<20 {
+		errs = append(errs, fmt.Errorf("body limit must be between 1 KiB and 64 MiB, not %d", c.BodyLimit))
+	}
+	for name, d := range map[string]time.Duration{"request timeout": c.RequestTimeout, "shutdown timeout": c.ShutdownTimeout, "catalog refresh": c.CatalogRefresh} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, not %s", name, d))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "auto", "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("log format must be auto, json or text, not %q", c.LogFormat))
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, errors.New("admin token must be at least 16 characters"))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		errs = append(errs, errors.New("MongoDB URI must start with mongodb:// or mongodb+srv://"))
+	}
+	return c, errors.Join(errs...)
+}

@@ -1,0 +1,239 @@
+// Command banhao is the server of a government service center: the public
+// catalog API, the mini-program and kiosk APIs, the kiosk pages and the
+// staff console, on an embedded SQLite store or on MongoDB.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/banhao/banhao/assets"
+	"github.com/banhao/banhao/console"
+	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/mongo"
+	"github.com/banhao/banhao/internal/sqlite"
+	"github.com/banhao/banhao/internal/web"
+	"github.com/banhao/banhao/kiosk"
+	mobileapi "github.com/banhao/banhao/mobile-api"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "banhao:", err)
+		os.Exit(1)
+	}
+}
+
+// stores are the storage back ends behind the business areas, whichever
+// implementation the configuration chose.
+type stores struct {
+	catalog catalog.Store
+	ping    func(context.Context) error
+	close   func() error
+	desc    string
+}
+
+func openStores(ctx context.Context, cfg config) (*stores, error) {
+	if cfg.MongoURI != "" {
+		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase)
+		if err != nil {
+			return nil, err
+		}
+		return &stores{
+			catalog: mongo.NewCatalogStore(db),
+			ping:    db.Ping,
+			close: func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				return db.Close(ctx)
+			},
+			desc: "MongoDB database " + cfg.MongoDatabase,
+		}, nil
+	}
+	path := filepath.Join(cfg.DataDir, "banhao.db")
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: path, Synchronous: cfg.Synchronous})
+	if err != nil {
+		return nil, err
+	}
+	return &stores{
+		catalog: sqlite.NewCatalogStore(db),
+		ping:    db.Ping,
+		close:   db.Close,
+		desc:    "SQLite " + path,
+	}, nil
+}
+
+func newLogger(cfg config, stdout io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated in parseConfig
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "auto" {
+		format = "json"
+		if f, ok := stdout.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(stdout, opts))
+	}
+	return slog.New(slog.NewJSONHandler(stdout, opts))
+}
+
+// run starts the server and blocks until ctx ends, then shuts down in
+// order: stop accepting, finish requests, stop background work, close the
+// store.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stdout)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := newLogger(cfg, stdout)
+
+	st, err := openStores(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if err := st.close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+
+	cat := catalog.NewService(st.catalog, time.Now, log)
+	if cfg.Seed {
+		b, err := assets.FS.ReadFile("catalog/demo.json")
+		if err != nil {
+			return fmt.Errorf("read demo catalog: %w", err)
+		}
+		seed, err := catalog.ParseSeedBytes(b)
+		if err != nil {
+			return err
+		}
+		loaded, err := cat.LoadSeedIfEmpty(ctx, seed)
+		if err != nil {
+			return fmt.Errorf("load demo catalog: %w", err)
+		}
+		if loaded {
+			log.Info("demo catalog loaded", "centers", len(seed.Centers), "matters", len(seed.Matters))
+		}
+	}
+	if err := cat.Refresh(ctx); err != nil {
+		return fmt.Errorf("build search index: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	app, err := newApp(cfg, log, reg, st, cat)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	base := baseURL(ln.Addr())
+	fmt.Fprintf(stdout, "banhao listening on %s (store: %s)\n", base, st.desc)
+	fmt.Fprintf(stdout, "  kiosk page:   %s/kiosk/\n", base)
+	fmt.Fprintf(stdout, "  API document: %s/openapi.json\n", base)
+	fmt.Fprintf(stdout, "  health check: %s/healthz\n", base)
+	if cfg.AdminToken == "" {
+		log.Warn("no BANHAO_ADMIN_TOKEN set: catalog administration is closed")
+	}
+
+	bg, stopBG := context.WithCancel(context.Background())
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		refreshLoop(bg, cat, cfg.CatalogRefresh, log)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- app.Listener(ln) }()
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		log.Info("shutting down")
+		if serr := app.ShutdownWithTimeout(cfg.ShutdownTimeout); serr != nil {
+			err = fmt.Errorf("shutdown: %w", serr)
+		}
+	}
+	stopBG()
+	<-refreshed
+	return err
+}
+
+func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, cat *catalog.Service) (*fiber.App, error) {
+	openapi, err := assets.FS.ReadFile("openapi.json")
+	if err != nil {
+		return nil, fmt.Errorf("read API document: %w", err)
+	}
+	app := web.NewApp(web.AppConfig{
+		Log:            log,
+		BodyLimit:      cfg.BodyLimit,
+		RequestTimeout: cfg.RequestTimeout,
+		Metrics:        web.NewMetrics(reg),
+	})
+	web.OpsRoutes(app, st.ping, reg, openapi)
+	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat})
+	console.Routes(app, console.Deps{Catalog: cat, AdminToken: cfg.AdminToken})
+	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Center: cfg.KioskCenter, Log: log}); err != nil {
+		return nil, err
+	}
+	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })
+	return app, nil
+}
+
+// refreshLoop rebuilds the search index periodically so that catalog
+// edits made through other servers of a MongoDB deployment reach search.
+func refreshLoop(ctx context.Context, cat *catalog.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rctx, cancel := context.WithTimeout(ctx, every)
+			if err := cat.Refresh(rctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("catalog search refresh failed", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// baseURL is the address to print for people: the listener's port on
+// 127.0.0.1 when it listens on every interface.
+func baseURL(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return "http://" + a.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}

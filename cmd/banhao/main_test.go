@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects the server's stdout while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// server is a banhao started by run() for a test.
+type server struct {
+	URL    string
+	Stdout *syncBuffer
+	stop   func() error
+}
+
+var listenLine = regexp.MustCompile(`banhao listening on (http://\S+)`)
+
+// startServer runs the real server on port 0 with a fresh data folder and
+// the demo catalog, waits until /healthz answers, and stops it at cleanup.
+// env adds or overrides BANHAO_* settings.
+func startServer(t testing.TB, env map[string]string) *server {
+	t.Helper()
+	vars := map[string]string{
+		"BANHAO_ADDR":        "127.0.0.1:0",
+		"BANHAO_DATA_DIR":    filepath.Join(t.TempDir(), "data"),
+		"BANHAO_LOG_LEVEL":   "warn",
+		"BANHAO_ADMIN_TOKEN": "test-admin-token-0123456789",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	getenv := func(k string) string { return vars[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, getenv, out) }()
+	s := &server{Stdout: out}
+	var once sync.Once
+	var stopErr error
+	s.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(20 * time.Second):
+				stopErr = context.DeadlineExceeded
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("server stopped with error: %v", err)
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("server exited early: %v\n%s", err, out.String())
+		default:
+		}
+		if m := listenLine.FindStringSubmatch(out.String()); m != nil && s.URL == "" {
+			s.URL = m[1]
+		}
+		if s.URL != "" {
+			if res, err := http.Get(s.URL + "/healthz"); err == nil {
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK {
+					return s
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("server did not become healthy:\n%s", out.String())
+	return nil
+}
+
+// get fetches a path and returns status, content type and body.
+func (s *server) get(t testing.TB, path string) (int, string, string) {
+	t.Helper()
+	return s.do(t, http.MethodGet, path, "", nil)
+}
+
+func (s *server) do(t testing.TB, method, path, token string, body io.Reader) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	s := startServer(t, nil)
+	for _, want := range []string{"/kiosk/", "/openapi.json", "/healthz"} {
+		if !strings.Contains(s.Stdout.String(), s.URL+want) {
+			t.Errorf("startup output does not show %s:\n%s", want, s.Stdout.String())
+		}
+	}
+	if code, _, body := s.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %s", code, body)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := http.Get(s.URL + "/healthz"); err == nil {
+		t.Fatal("server still answers after shutdown")
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	tests := map[string]map[string]string{
+		"synchronous":  {"BANHAO_SQLITE_SYNCHRONOUS": "OFF"},
+		"body limit":   {"BANHAO_BODY_LIMIT": "lots"},
+		"timeout":      {"BANHAO_REQUEST_TIMEOUT": "-1s"},
+		"short token":  {"BANHAO_ADMIN_TOKEN": "short"},
+		"mongo scheme": {"BANHAO_MONGODB_URI": "http://example"},
+		"missing file": {"BANHAO_ADMIN_TOKEN_FILE": "/nonexistent/token"},
+		"log level":    {"BANHAO_LOG_LEVEL": "loud"},
+		"boolean":      {"BANHAO_SEED": "perhaps"},
+	}
+	for name, env := range tests {
+		t.Run(name, func(t *testing.T) {
+			vars := map[string]string{"BANHAO_ADDR": "127.0.0.1:0", "BANHAO_DATA_DIR": t.TempDir()}
+			for k, v := range env {
+				vars[k] = v
+			}
+			var out bytes.Buffer
+			err := run(context.Background(), nil, func(k string) string { return vars[k] }, &out)
+			if err == nil || !strings.Contains(err.Error(), "configuration") {
+				t.Fatalf("run = %v, want a configuration error", err)
+			}
+		})
+	}
+}
+
+func TestAdminTokenFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte("from-a-file-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseConfig(nil, func(k string) string {
+		return map[string]string{"BANHAO_ADMIN_TOKEN_FILE": path}[k]
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminToken != "from-a-file-0123456789" {
+		t.Fatalf("token = %q", cfg.AdminToken)
+	}
+}

@@ -1,0 +1,267 @@
+// Package sqlite is the embedded default store: every business area's store
+// interface implemented on one SQLite file (modernc.org/sqlite, no cgo).
+//
+// Writes go through one connection and are group-committed: concurrent
+// write requests share one transaction, each isolated in a savepoint so that
+// a failing request undoes only its own changes, and each caller is answered
+// only after the shared commit. Reads use a separate pool of read-only
+// connections, which WAL lets run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Config tells Open where the database lives and how durable writes are.
+type Config struct {
+	// Path is the database file; its folder is created if missing.
+	Path string
+	// Synchronous is SQLite's synchronous level in WAL mode: "FULL" (the
+	// default: an acknowledged write survives a power cut) or "NORMAL"
+	// (faster; the last transactions may be lost on power loss, never
+	// corrupted).
+	Synchronous string
+	// ReadConns is the size of the read pool; 0 means the number of CPUs, at least 4.
+	ReadConns int
+	// MaxBatch caps how many writes share one transaction; 0 means 256.
+	MaxBatch int
+}
+
+// DB is an open banhao database.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+
+	reqs      chan *writeReq
+	stop      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+	maxBatch  int
+}
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	errc chan error
+}
+
+// Tx is the transaction a write function runs in. Its methods use the
+// writer's own context: a write that has started is finished or undone as a
+// whole, never cut off half-way by a caller's timeout.
+type Tx struct {
+	tx *sql.Tx
+}
+
+// Exec runs a statement.
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(context.Background(), query, args...)
+}
+
+// QueryRow runs a query that returns at most one row.
+func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(context.Background(), query, args...)
+}
+
+// Query runs a query.
+func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(context.Background(), query, args...)
+}
+
+// Open opens (creating if needed) and migrates the database at cfg.Path.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	level := strings.ToUpper(cfg.Synchronous)
+	switch level {
+	case "":
+		level = "FULL"
+	case "FULL", "NORMAL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("sqlite: synchronous must be FULL, NORMAL or EXTRA, not %q", cfg.Synchronous)
+	}
+	if cfg.Path == "" {
+		return nil, errors.New("sqlite: no database path")
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: create data folder: %w", err)
+	}
+	readConns := cfg.ReadConns
+	if readConns == 0 {
+		readConns = max(4, runtime.NumCPU())
+	}
+	db := &DB{
+		reqs:     make(chan *writeReq),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		maxBatch: cfg.MaxBatch,
+	}
+	if db.maxBatch <= 0 {
+		db.maxBatch = 256
+	}
+	// Every connection sets synchronous explicitly: drivers differ in their
+	// default in WAL mode. No ANALYZE is ever run: with STAT4 statistics
+	// modernc re-plans indexed queries on every execution.
+	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + level + ")", "foreign_keys(1)"}
+	var err error
+	if db.write, err = sql.Open("sqlite", dsn(cfg.Path, pragmas, "_txlock=immediate")); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	if err := migrate(ctx, db.write); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if db.read, err = sql.Open("sqlite", dsn(cfg.Path, append(pragmas, "query_only(1)"))); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.read.SetMaxOpenConns(readConns)
+	db.read.SetMaxIdleConns(readConns)
+	go db.writer()
+	return db, nil
+}
+
+func dsn(path string, pragmas []string, extra ...string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	s := "file:" + path + "?" + q.Encode()
+	for _, e := range extra {
+		s += "&" + e
+	}
+	return s
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close finishes the writes under way and closes the database.
+func (db *DB) Close() error {
+	var err error
+	db.closeOnce.Do(func() {
+		close(db.stop)
+		<-db.stopped
+		err = errors.Join(db.read.Close(), db.write.Close())
+	})
+	return err
+}
+
+// errClosed is returned by Write after Close.
+var errClosed = errors.New("sqlite: database is closed")
+
+// Write runs fn in a transaction that it may share with other concurrent
+// writes, and returns fn's error or the commit's. fn runs inside its own
+// savepoint: if it returns an error, only its changes are rolled back. When
+// Write returns nil, the change is committed (and, with synchronous FULL,
+// durable). A ctx that ends before fn starts aborts the write; once fn has
+// started, Write waits for the commit so that its answer is the truth.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	select {
+	case db.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.stop:
+		return errClosed
+	}
+	return <-req.errc
+}
+
+func (db *DB) writer() {
+	defer close(db.stopped)
+	for {
+		var first *writeReq
+		select {
+		case first = <-db.reqs:
+		case <-db.stop:
+			return
+		}
+		batch := []*writeReq{first}
+	drain:
+		for len(batch) < db.maxBatch {
+			select {
+			case r := <-db.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// commit runs one batch of writes in one transaction.
+func (db *DB) commit(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for _, r := range batch {
+			r.errc <- err
+		}
+	}
+	stx, err := db.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		fail(fmt.Errorf("sqlite: begin: %w", err))
+		return
+	}
+	tx := &Tx{tx: stx}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+			errs[i] = fmt.Errorf("sqlite: savepoint: %w", err)
+			continue
+		}
+		errs[i] = runIsolated(r.fn, tx)
+		if errs[i] != nil {
+			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
+				// The transaction is in an unknown state: give up on all of it.
+				stx.Rollback()
+				fail(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE w"); err != nil {
+			stx.Rollback()
+			fail(fmt.Errorf("sqlite: release savepoint: %w", err))
+			return
+		}
+	}
+	if err := stx.Commit(); err != nil {
+		fail(fmt.Errorf("sqlite: commit: %w", err))
+		return
+	}
+	for i, r := range batch {
+		r.errc <- errs[i]
+	}
+}
+
+// runIsolated runs fn, turning a panic into an error so that one bad write
+// cannot take down the writer and every caller waiting on it.
+func runIsolated(fn func(*Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: write panicked: %v", p)
+		}
+	}()
+	return fn(tx)
+}

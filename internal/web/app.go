@@ -1,0 +1,55 @@
+package web
+
+import (
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+)
+
+// AppConfig configures the fiber application shared by every HTTP package.
+type AppConfig struct {
+	Log *slog.Logger
+	// BodyLimit caps request bodies in bytes; larger ones get a 413 problem.
+	BodyLimit int
+	// RequestTimeout ends each request's context.
+	RequestTimeout time.Duration
+	// Metrics records request counts and durations; nil records nothing.
+	Metrics *Metrics
+}
+
+// NewApp returns a fiber app with banhao's error handler and middleware:
+// panic recovery, request IDs, metrics, access log and request timeout.
+func NewApp(cfg AppConfig) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName: "banhao",
+		// Immutable: handlers may keep strings from the request after it
+		// returns (into the store, logs, goroutines) without aliasing
+		// fasthttp's reused buffers.
+		Immutable: true,
+		BodyLimit: cfg.BodyLimit,
+		// Room for long query strings, so that an over-long search is
+		// refused by validation with a clear message, not by the parser.
+		ReadBufferSize:        16 << 10,
+		ErrorHandler:          ErrorHandler(cfg.Log),
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+	})
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		cfg.Log.Error("panic in handler", "request_id", RequestID(c), "route", routePath(c), "panic", e)
+	}}))
+	app.Use(requestid.New())
+	if cfg.Metrics != nil {
+		app.Use(cfg.Metrics.Handler())
+	}
+	app.Use(AccessLog(cfg.Log))
+	app.Use(Timeout(cfg.RequestTimeout))
+	return app
+}

@@ -1,0 +1,155 @@
+// Package web holds the fiber pieces every HTTP package shares: RFC 9457
+// problem+json errors with the one table from error codes to HTTP status,
+// middleware (request IDs, timeouts, access logs, metrics), strict JSON
+// decoding, and the operations endpoints.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/banhao/banhao/internal/apperr"
+)
+
+// ProblemType prefixes a code to make a problem's type URI.
+const ProblemType = "urn:banhao:problem:"
+
+// statusOf is the one place that maps error codes to HTTP status.
+var statusOf = map[apperr.Code]int{
+	apperr.Invalid:         http.StatusBadRequest,
+	apperr.NotFound:        http.StatusNotFound,
+	apperr.Conflict:        http.StatusConflict,
+	apperr.VersionConflict: http.StatusConflict,
+	apperr.Unauthorized:    http.StatusUnauthorized,
+	apperr.Forbidden:       http.StatusForbidden,
+	apperr.TooLarge:        http.StatusRequestEntityTooLarge,
+	apperr.Unavailable:     http.StatusServiceUnavailable,
+	apperr.Timeout:         http.StatusGatewayTimeout,
+	apperr.Internal:        http.StatusInternalServerError,
+	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
+	codeUnsupportedMedia:   http.StatusUnsupportedMediaType,
+	codeHeadersTooLarge:    http.StatusRequestHeaderFieldsTooLarge,
+}
+
+const (
+	codeMethodNotAllowed apperr.Code = "method_not_allowed"
+	codeUnsupportedMedia apperr.Code = "unsupported_media_type"
+	codeHeadersTooLarge  apperr.Code = "headers_too_large"
+)
+
+// StatusOf returns the HTTP status for an error code (500 if unknown).
+func StatusOf(code apperr.Code) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Problem is an RFC 9457 problem details document, with banhao's stable
+// machine code and per-field errors.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail,omitempty"`
+	Code      apperr.Code         `json:"code"`
+	Instance  string              `json:"instance,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+	Errors    []apperr.FieldError `json:"errors,omitempty"`
+}
+
+// titles are short Chinese summaries per code; Detail carries the specifics.
+var titles = map[apperr.Code]string{
+	apperr.Invalid:         "请求有误",
+	apperr.NotFound:        "未找到",
+	apperr.Conflict:        "与现有数据冲突",
+	apperr.VersionConflict: "版本冲突",
+	apperr.Unauthorized:    "未登录或凭证无效",
+	apperr.Forbidden:       "无权操作",
+	apperr.TooLarge:        "请求内容过大",
+	apperr.Unavailable:     "服务暂时不可用",
+	apperr.Timeout:         "处理超时",
+	apperr.Internal:        "系统内部错误",
+	codeMethodNotAllowed:   "不支持该请求方法",
+	codeUnsupportedMedia:   "不支持的内容类型",
+	codeHeadersTooLarge:    "请求头或地址过长",
+}
+
+// toAppErr turns any error into an *apperr.Error, translating fiber's own
+// errors and context ends. Unknown errors become Internal with the cause
+// kept for the log.
+func toAppErr(err error) *apperr.Error {
+	if e, ok := apperr.As(err); ok {
+		return e
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case http.StatusNotFound:
+			return apperr.New(apperr.NotFound, "没有这个地址")
+		case http.StatusMethodNotAllowed:
+			return apperr.New(codeMethodNotAllowed, "该地址不支持这种请求方法")
+		case http.StatusRequestEntityTooLarge:
+			return apperr.New(apperr.TooLarge, "请求内容超过了允许的大小")
+		case http.StatusUnsupportedMediaType:
+			return apperr.New(codeUnsupportedMedia, "请以 application/json 提交")
+		case http.StatusBadRequest:
+			return apperr.New(apperr.Invalid, "请求格式有误")
+		case http.StatusRequestHeaderFieldsTooLarge:
+			return apperr.New(codeHeadersTooLarge, "请求地址或请求头过长")
+		case http.StatusRequestTimeout:
+			return apperr.New(apperr.Timeout, "请求超时")
+		}
+		return apperr.Wrap(apperr.Internal, "系统内部错误，请稍后再试", err)
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return apperr.Wrap(apperr.Timeout, "处理超时，请稍后再试", err)
+	case errors.Is(err, context.Canceled):
+		return apperr.Wrap(apperr.Unavailable, "请求已取消", err)
+	}
+	return apperr.Wrap(apperr.Internal, "系统内部错误，请稍后再试", err)
+}
+
+// ErrorHandler renders every error as problem+json. Only internal faults
+// are logged with their cause; clients never see raw error text.
+func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		e := toAppErr(err)
+		status := StatusOf(e.Code)
+		reqID := RequestID(c)
+		if status >= 500 {
+			log.ErrorContext(c.UserContext(), "request failed",
+				"request_id", reqID, "method", c.Method(), "route", routePath(c), "code", e.Code, "err", err)
+		}
+		title := titles[e.Code]
+		if title == "" {
+			title = e.Message
+		}
+		p := Problem{
+			Type:      ProblemType + string(e.Code),
+			Title:     title,
+			Status:    status,
+			Detail:    e.Message,
+			Code:      e.Code,
+			Instance:  c.Path(),
+			RequestID: reqID,
+			Errors:    e.Fields,
+		}
+		c.Status(status)
+		c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
+		if wantsHTML(c) {
+			// A page route that failed still answers the browser in JSON-free Chinese.
+			return renderErrorPage(c, p)
+		}
+		b, merr := c.App().Config().JSONEncoder(p)
+		if merr != nil {
+			return c.SendString(`{"type":"urn:banhao:problem:internal","title":"系统内部错误","status":500,"code":"internal"}`)
+		}
+		return c.Send(b)
+	}
+}

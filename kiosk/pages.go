@@ -1,0 +1,204 @@
+package kiosk
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/banhao/banhao/assets"
+	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/catalog"
+)
+
+type pages struct {
+	d     Deps
+	views map[string]*template.Template
+}
+
+var pageNames = []string{"home", "search", "sector", "matter"}
+
+func newPages(d Deps) (*pages, error) {
+	funcs := template.FuncMap{
+		"yuan":     yuan,
+		"channel":  channelLabel,
+		"delivery": deliveryLabel,
+		"days":     daysLabel,
+	}
+	p := &pages{d: d, views: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets.FS,
+			"templates/kiosk/layout.html", "templates/kiosk/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("kiosk: parse %s page: %w", name, err)
+		}
+		p.views[name] = t
+	}
+	return p, nil
+}
+
+// view is what every page template gets.
+type view struct {
+	Center  catalog.Center
+	Title   string
+	Query   string
+	Sectors []catalog.Sector
+	Sector  catalog.Sector
+	Matters []catalog.Matter
+	Matter  catalog.Matter
+	Next    string
+}
+
+func (p *pages) render(c *fiber.Ctx, name string, v view) error {
+	var buf bytes.Buffer
+	if err := p.views[name].Execute(&buf, v); err != nil {
+		return fmt.Errorf("kiosk: render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(buf.Bytes())
+}
+
+// center returns the kiosk's center and its sectors.
+func (p *pages) center(ctx context.Context) (catalog.Center, []catalog.Sector, error) {
+	var ce catalog.Center
+	if p.d.Center != "" {
+		var err error
+		if ce, err = p.d.Catalog.Center(ctx, p.d.Center); err != nil {
+			return ce, nil, err
+		}
+	} else {
+		centers, err := p.d.Catalog.Centers(ctx)
+		if err != nil {
+			return ce, nil, err
+		}
+		for _, c := range centers {
+			if c.Kind == catalog.CenterCounty {
+				ce = c
+				break
+			}
+		}
+		if ce.Code == "" {
+			return ce, nil, apperr.New(apperr.Unavailable, "服务目录尚未配置，请联系工作人员")
+		}
+	}
+	sectors, err := p.d.Catalog.Sectors(ctx, ce.Code)
+	return ce, sectors, err
+}
+
+func (p *pages) handleHome() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ce, sectors, err := p.center(c.UserContext())
+		if err != nil {
+			return err
+		}
+		return p.render(c, "home", view{Center: ce, Title: ce.Name, Sectors: sectors})
+	}
+}
+
+func (p *pages) handleSearch() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ce, sectors, err := p.center(c.UserContext())
+		if err != nil {
+			return err
+		}
+		q := strings.TrimSpace(c.Query("q"))
+		v := view{Center: ce, Title: "搜索事项", Query: q, Sectors: sectors}
+		if q != "" {
+			page, err := p.d.Catalog.Matters(c.UserContext(), catalog.Query{Center: ce.Code, Text: q, Limit: 30, Cursor: c.Query("cursor")})
+			if err != nil {
+				return err
+			}
+			v.Matters, v.Next = page.Items, page.Next
+		}
+		return p.render(c, "search", v)
+	}
+}
+
+func (p *pages) handleSector() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ce, sectors, err := p.center(c.UserContext())
+		if err != nil {
+			return err
+		}
+		v := view{Center: ce, Sectors: sectors}
+		for _, s := range sectors {
+			if s.Code == c.Params("code") {
+				v.Sector = s
+			}
+		}
+		if v.Sector.Code == "" {
+			return apperr.New(apperr.NotFound, "本中心没有这个板块")
+		}
+		v.Title = v.Sector.Name
+		page, err := p.d.Catalog.Matters(c.UserContext(), catalog.Query{Center: ce.Code, Sector: v.Sector.Code, Limit: catalog.MaxPageSize, Cursor: c.Query("cursor")})
+		if err != nil {
+			return err
+		}
+		v.Matters, v.Next = page.Items, page.Next
+		return p.render(c, "sector", v)
+	}
+}
+
+func (p *pages) handleMatter() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ce, sectors, err := p.center(c.UserContext())
+		if err != nil {
+			return err
+		}
+		m, err := p.d.Catalog.Matter(c.UserContext(), c.Params("code"))
+		if err != nil {
+			return err
+		}
+		v := view{Center: ce, Sectors: sectors, Matter: m, Title: m.Name}
+		for _, s := range sectors {
+			if s.Code == m.Sector {
+				v.Sector = s
+			}
+		}
+		return p.render(c, "matter", v)
+	}
+}
+
+func yuan(fen int64) string {
+	if fen == 0 {
+		return "免费"
+	}
+	if fen%100 == 0 {
+		return fmt.Sprintf("%d 元", fen/100)
+	}
+	return fmt.Sprintf("%d.%02d 元", fen/100, fen%100)
+}
+
+func daysLabel(n int) string {
+	if n == 0 {
+		return "即办"
+	}
+	return fmt.Sprintf("%d 个工作日", n)
+}
+
+func channelLabel(ch catalog.Channel) string {
+	switch ch {
+	case catalog.ChannelOnline:
+		return "网上办（小程序）"
+	case catalog.ChannelKiosk:
+		return "自助终端办"
+	case catalog.ChannelWindow:
+		return "窗口办"
+	}
+	return string(ch)
+}
+
+func deliveryLabel(d catalog.Delivery) string {
+	switch d {
+	case catalog.DeliveryWindow:
+		return "窗口领取"
+	case catalog.DeliveryKioskPrint:
+		return "自助终端打印"
+	case catalog.DeliveryExpress:
+		return "免费邮寄"
+	}
+	return string(d)
+}

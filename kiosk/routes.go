@@ -1,0 +1,44 @@
+// Package kiosk serves the lobby self-service kiosk: its pages (browse the
+// eleven sectors, read a matter's guide, search with the on-screen
+// keyboard) and, later, the kiosk API under /api/v1/kiosk/.
+package kiosk
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/banhao/banhao/assets"
+	"github.com/banhao/banhao/internal/catalog"
+)
+
+// Deps are the services and settings the kiosk calls.
+type Deps struct {
+	Catalog *catalog.Service
+	// Center is the code of the center the kiosk pages show; empty means
+	// the first county center in the catalog.
+	Center string
+	Log    *slog.Logger
+}
+
+// Routes registers the kiosk pages and the static files they use.
+func Routes(app *fiber.App, d Deps) error {
+	p, err := newPages(d)
+	if err != nil {
+		return err
+	}
+	static, err := fs.Sub(assets.FS, "static")
+	if err != nil {
+		return fmt.Errorf("kiosk: static files: %w", err)
+	}
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
+	app.Get("/kiosk/", p.handleHome())
+	app.Get("/kiosk/search", p.handleSearch())
+	app.Get("/kiosk/sectors/:code", p.handleSector())
+	app.Get("/kiosk/matters/:code", p.handleMatter())
+	return nil
+}
