@@ -23,7 +23,7 @@ var pageNames = []string{"home", "search", "sector", "matter"}
 
 func newPages(d Deps) (*pages, error) {
 	funcs := template.FuncMap{
-		"yuan":     yuan,
+		"fee":      fee,
 		"channel":  channelLabel,
 		"delivery": deliveryLabel,
 		"days":     daysLabel,
@@ -31,7 +31,7 @@ func newPages(d Deps) (*pages, error) {
 	p := &pages{d: d, views: map[string]*template.Template{}}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets.FS,
-			"templates/kiosk/layout.html", "templates/kiosk/"+name+".html")
+			"templates/kiosk/layout.html", "templates/kiosk/partials.html", "templates/kiosk/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("kiosk: parse %s page: %w", name, err)
 		}
@@ -162,10 +162,19 @@ func (p *pages) handleMatter() fiber.Handler {
 	}
 }
 
-func yuan(fen int64) string {
-	if fen == 0 {
+// fee says what a matter costs in a few words. A zero fee whose standard
+// is not "free" (a notary's scale, say) must not read as free.
+func fee(m catalog.Matter) string {
+	if m.FeeFen > 0 {
+		return yuan(m.FeeFen)
+	}
+	if strings.Contains(m.FeeStandard, "不收费") || strings.Contains(m.FeeStandard, "免费") || m.FeeStandard == "" {
 		return "免费"
 	}
+	return "按标准收费"
+}
+
+func yuan(fen int64) string {
 	if fen%100 == 0 {
 		return fmt.Sprintf("%d 元", fen/100)
 	}
