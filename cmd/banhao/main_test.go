@@ -143,6 +143,23 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if code, _, body := s.get(t, "/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz = %d %s", code, body)
 	}
+	s.get(t, "/api/v1/matters/hm-gjj-loan")
+	s.get(t, "/api/v1/matters/no-such-matter")
+	s.get(t, "/wp-admin/setup.php")
+	code, _, metrics := s.get(t, "/metrics")
+	if strings.Contains(metrics, "wp-admin") {
+		t.Error("/metrics labels a request by its raw unknown path")
+	}
+	for _, want := range []string{
+		`banhao_http_requests_total{method="GET",route="/api/v1/matters/:code",status="200"} 1`,
+		`banhao_http_requests_total{method="GET",route="/api/v1/matters/:code",status="404"} 1`,
+		`banhao_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		"go_goroutines",
+	} {
+		if code != 200 || !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	if err := s.stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}

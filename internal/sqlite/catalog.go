@@ -112,7 +112,7 @@ func encodeMatter(m *catalog.Matter) ([]byte, error) {
 // CreateMatter implements catalog.Store.
 func (s *CatalogStore) CreateMatter(ctx context.Context, m catalog.Matter) error {
 	if m.Version != 1 {
-		return fmt.Errorf("sqlite: create matter %s at version %d, want 1", m.Code, m.Version)
+		return apperr.New(apperr.Invalid, "新事项的版本号必须为 1")
 	}
 	doc, err := encodeMatter(&m)
 	if err != nil {

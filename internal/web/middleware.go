@@ -91,8 +91,10 @@ func (m *Metrics) Handler() fiber.Handler {
 		if err != nil {
 			status = StatusOf(toAppErr(err).Code)
 		}
+		// Label by route pattern, never by raw path, so that scans of
+		// unknown addresses cannot grow the label set without bound.
 		route := "unmatched"
-		if r := c.Route(); r != nil && status != fiber.StatusNotFound {
+		if r := c.Route(); r != nil && !(r.Method == "USE" && r.Path == "/") {
 			route = r.Path
 		}
 		m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
