@@ -94,7 +94,7 @@ func (m *Metrics) Handler() fiber.Handler {
 		// Label by route pattern, never by raw path, so that scans of
 		// unknown addresses cannot grow the label set without bound.
 		route := "unmatched"
-		if r := c.Route(); r != nil && !(r.Method == "USE" && r.Path == "/") {
+		if r := c.Route(); r != nil && (r.Path != "/" || c.Path() == "/") {
 			route = r.Path
 		}
 		m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
