@@ -50,9 +50,13 @@ type view struct {
 	Matters []catalog.Matter
 	Matter  catalog.Matter
 	Next    string
+	// IdleSeconds is how long a page waits without a touch before it
+	// returns to the home page, clearing what the last citizen entered.
+	IdleSeconds int
 }
 
 func (p *pages) render(c *fiber.Ctx, name string, v view) error {
+	v.IdleSeconds = int(p.d.IdleReset.Seconds())
 	var buf bytes.Buffer
 	if err := p.views[name].Execute(&buf, v); err != nil {
 		return fmt.Errorf("kiosk: render %s: %w", name, err)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -22,7 +23,10 @@ type Deps struct {
 	// Center is the code of the center the kiosk pages show; empty means
 	// the first county center in the catalog.
 	Center string
-	Log    *slog.Logger
+	// IdleReset is how long a kiosk page stays without a touch before it
+	// goes back to the home page; 0 never resets.
+	IdleReset time.Duration
+	Log       *slog.Logger
 }
 
 // Routes registers the kiosk pages and the static files they use.

@@ -23,7 +23,14 @@ if (input && board) {
     key("搜索", () => input.form.submit(), "开始搜索", "wide primary"),
   );
   board.append(controls);
-  board.hidden = false;
+  if (board.hasAttribute("data-collapsed")) {
+    // Results are on screen: keep them in view and offer the keyboard on demand.
+    const open = key("修改搜索", () => { open.remove(); board.hidden = false; input.focus(); }, "修改搜索，打开屏幕键盘", "button");
+    open.id = "open-keyboard";
+    board.before(open);
+  } else {
+    board.hidden = false;
+  }
 
   const list = document.createElement("ul");
   list.className = "suggest";
@@ -74,6 +81,23 @@ if (input && board) {
       // A network hiccup only loses the suggestions; the form still works.
     }
   }
+}
+
+// After a while without a touch, go back to the home page and clear what the
+// last citizen typed, so that the next one does not see it.
+const idleSeconds = Number(document.body.dataset.idleSeconds) || 0;
+if (idleSeconds > 0) {
+  let last = Date.now();
+  for (const ev of ["pointerdown", "keydown", "input", "scroll"]) {
+    addEventListener(ev, () => { last = Date.now(); }, { passive: true, capture: true });
+  }
+  setInterval(() => {
+    if (Date.now() - last < idleSeconds * 1000) return;
+    last = Date.now();
+    if (location.pathname !== "/kiosk/" || (input && input.value !== "")) {
+      location.assign("/kiosk/");
+    }
+  }, 1000);
 }
 
 function key(label, action, name, cls) {

@@ -126,9 +126,24 @@ func TestBrowserKiosk(t *testing.T) {
 					t.Errorf("住房公积金 matter %q ranked below %q; results: %q", names[i], names[i-1], names)
 				}
 			}
+			// The results, not the keyboard, fill the first screen; the
+			// keyboard comes back on demand to change the search.
+			if !get(t, b, "check the first result is on screen", chromedp.Evaluate[bool](
+				`document.querySelector("main ul.matters a.matter-row").getBoundingClientRect().bottom <= innerHeight`)) {
+				t.Error("the first search result is below the first screen")
+			}
 			checkReadable(t, b, "search results")
 			saveScreenshot(t, b, filepath.Join(shots, "kiosk-search.png"))
 			checkAxe(t, b, "search results page")
+			if get(t, b, "check the keyboard waits", chromedp.Evaluate[bool](
+				`document.querySelector('#keyboard button[aria-label="输入 g"]').checkVisibility()`)) {
+				t.Error("the on-screen keyboard is shown over the search results before 修改搜索 is pressed")
+			}
+			b.do(t, "press 修改搜索", chromedp.Click(chromedp.CSS("#open-keyboard")))
+			if !get(t, b, "check the keyboard is shown", chromedp.Evaluate[bool](
+				`document.querySelector('#keyboard button[aria-label="输入 g"]').checkVisibility()`)) {
+				t.Error("修改搜索 does not bring the on-screen keyboard back")
+			}
 		}},
 		{"guide shows what a citizen needs", func(t *testing.T) {
 			first := get(t, b, "read the first result", chromedp.Text(chromedp.CSS("main ul.matters a.matter-row .matter-name")))
@@ -214,6 +229,51 @@ func TestBrowserKiosk(t *testing.T) {
 		t.Errorf("the kiosk pages wrote errors to the browser console:\n%s", strings.Join(errs, "\n"))
 	}
 	t.Logf("browser walk took %v", time.Since(started).Round(time.Millisecond))
+}
+
+// TestBrowserKioskIdleReset leaves a guide open and a half-typed search
+// untouched, as a citizen walking away would, and expects the kiosk to go
+// back to a clean home page for the next person.
+func TestBrowserKioskIdleReset(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("BANHAO_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("browser test needs Chromium at %s: %v", chromiumPath, err)
+		}
+		t.Skipf("browser test needs Chromium at %s: apt-get install -y chromium fonts-wqy-microhei", chromiumPath)
+	}
+	srv := startServer(t, map[string]string{"BANHAO_KIOSK_IDLE_RESET": "2s"})
+	b := newBrowser(t)
+	b.do(t, "open a guide", chromedp.Navigate(srv.URL+"/kiosk/matters/hm-gjj-loan"))
+	// The page navigates away by itself, so poll from here: a poll inside
+	// the page would be cut off by the navigation it waits for.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, time.Second)
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		cancel()
+		if err == nil && loc == srv.URL+"/kiosk/" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("an untouched guide did not return to the home page within 10s (at %q, %v)", loc, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.do(t, "wait for the home page", chromedp.WaitVisible(chromedp.CSS(`#keyboard button[aria-label="输入 g"]`)))
+	b.do(t, "type g", chromedp.Click(chromedp.CSS(`#keyboard button[aria-label="输入 g"]`)))
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, time.Second)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("q") ? document.getElementById("q").value : "?"`))
+		cancel()
+		if err == nil && v == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a half-typed search stayed on screen for 10s (%q, %v)", v, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // browser is one headless Chromium tab for a test.

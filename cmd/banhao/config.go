@@ -28,6 +28,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	CatalogRefresh  time.Duration
 	KioskCenter     string
+	KioskIdleReset  time.Duration
 	LogLevel        string
 	LogFormat       string
 }
@@ -94,6 +95,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		ShutdownTimeout: envDur("SHUTDOWN_TIMEOUT", 15*time.Second),
 		CatalogRefresh:  envDur("CATALOG_REFRESH", 30*time.Second),
 		KioskCenter:     env("KIOSK_CENTER", ""),
+		KioskIdleReset:  envDur("KIOSK_IDLE_RESET", 90*time.Second),
 		LogLevel:        env("LOG_LEVEL", "info"),
 		LogFormat:       env("LOG_FORMAT", "auto"),
 	}
@@ -111,6 +113,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time to finish requests at shutdown (BANHAO_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.CatalogRefresh, "catalog-refresh", c.CatalogRefresh, "how often search picks up catalog edits made by other servers (BANHAO_CATALOG_REFRESH)")
 	fs.StringVar(&c.KioskCenter, "kiosk-center", c.KioskCenter, "center shown on the kiosk pages; default the first county center (BANHAO_KIOSK_CENTER)")
+	fs.DurationVar(&c.KioskIdleReset, "kiosk-idle-reset", c.KioskIdleReset, "kiosk pages return home after this long without a touch; 0 never (BANHAO_KIOSK_IDLE_RESET)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (BANHAO_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "auto, json or text (BANHAO_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -132,6 +135,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, not %s", name, d))
 		}
+	}
+	if c.KioskIdleReset < 0 {
+		errs = append(errs, fmt.Errorf("kiosk idle reset must not be negative, not %s", c.KioskIdleReset))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

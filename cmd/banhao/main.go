@@ -198,7 +198,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat})
 	console.Routes(app, console.Deps{Catalog: cat, AdminToken: cfg.AdminToken})
-	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Center: cfg.KioskCenter, Log: log}); err != nil {
+	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Log: log}); err != nil {
 		return nil, err
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })
