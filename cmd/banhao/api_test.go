@@ -177,6 +177,7 @@ func TestPublicCatalogAPI(t *testing.T) {
 		{"unknown route", "/api/v1/nothing-here", 404, "not_found", ""},
 		{"sectors without center", "/api/v1/sectors", 400, "invalid_input", "center"},
 		{"sectors of unknown center", "/api/v1/sectors?center=atlantis", 404, "not_found", ""},
+		{"matters of unknown center", "/api/v1/matters?center=atlantis", 404, "not_found", ""},
 		{"huge query", "/api/v1/matters?q=" + strings.Repeat("a", 10000), 400, "invalid_input", "q"},
 		{"overlong address", "/api/v1/matters?q=" + strings.Repeat("a", 20000), 431, "headers_too_large", ""},
 		{"control bytes", "/api/v1/matters?q=gjj%00%07", 400, "invalid_input", "q"},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -207,5 +208,39 @@ func TestAdminTokenFromFile(t *testing.T) {
 	}
 	if cfg.AdminToken != "from-a-file-0123456789" {
 		t.Fatalf("token = %q", cfg.AdminToken)
+	}
+}
+
+// An administrator's edit must survive a restart: the demo catalog is
+// loaded into an empty store only, never over existing data.
+func TestRestartKeepsEdits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{"BANHAO_DATA_DIR": dir}
+	s := startServer(t, env)
+	_, _, body := s.get(t, "/api/v1/matters/hm-gjj-loan")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "kind_label")
+	delete(m, "updated_at")
+	m["promised_days"] = 2
+	edit, _ := json.Marshal(m)
+	code, _, body := s.do(t, http.MethodPut, "/api/v1/staff/matters/hm-gjj-loan", adminToken, bytes.NewReader(edit))
+	if code != http.StatusOK {
+		t.Fatalf("edit: %d %s", code, body)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = startServer(t, env)
+	_, _, body = s.get(t, "/api/v1/matters/hm-gjj-loan")
+	if !strings.Contains(body, `"promised_days":2`) || !strings.Contains(body, `"version":2`) {
+		t.Fatalf("after restart the edit is gone: %s", body)
+	}
+	_, _, body = s.get(t, "/api/v1/matters?q=gjj")
+	if !strings.Contains(body, "hm-gjj-loan") {
+		t.Fatalf("after restart search does not find the matter: %s", body)
 	}
 }

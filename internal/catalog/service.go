@@ -107,6 +107,12 @@ func (s *Service) Matters(ctx context.Context, q Query) (Page, error) {
 	if err := q.validate(); err != nil {
 		return Page{}, err
 	}
+	if q.Center != "" {
+		// A mistyped center must not look like a center with nothing to do.
+		if _, err := s.store.GetCenter(ctx, q.Center); err != nil {
+			return Page{}, err
+		}
+	}
 	limit := q.Limit
 	if limit == 0 {
 		limit = DefaultPageSize
