@@ -250,12 +250,9 @@ func (s *Service) CreateMatter(ctx context.Context, m Matter, by string) (Matter
 // edit is refused with apperr.VersionConflict rather than silently lost.
 // The code and center of a matter never change.
 func (s *Service) ReviseMatter(ctx context.Context, code string, base int, m Matter, by string) (Matter, error) {
-	cur, err := s.Matter(ctx, code)
+	cur, err := s.currentAt(ctx, code, base)
 	if err != nil {
 		return Matter{}, err
-	}
-	if base != cur.Version {
-		return Matter{}, versionConflict(cur.Version)
 	}
 	if m.Code != "" && m.Code != code {
 		return Matter{}, apperr.Fields(apperr.FieldError{Field: "code", Message: "事项编码不能修改"})
@@ -273,6 +270,20 @@ func (s *Service) ReviseMatter(ctx context.Context, code string, base int, m Mat
 // RetireMatter marks a matter retired as a new version: it leaves listings
 // and search, while its guide stays readable for the cases that cite it.
 func (s *Service) RetireMatter(ctx context.Context, code string, base int, by string) (Matter, error) {
+	cur, err := s.currentAt(ctx, code, base)
+	if err != nil {
+		return Matter{}, err
+	}
+	if cur.Status == StatusRetired {
+		return Matter{}, apperr.New(apperr.Conflict, "该事项已经停办")
+	}
+	cur.Status = StatusRetired
+	return s.revise(ctx, cur, base, by)
+}
+
+// currentAt returns the current version of a matter if it is base, the
+// version the editor started from, and a version conflict otherwise.
+func (s *Service) currentAt(ctx context.Context, code string, base int) (Matter, error) {
 	cur, err := s.Matter(ctx, code)
 	if err != nil {
 		return Matter{}, err
@@ -280,11 +291,7 @@ func (s *Service) RetireMatter(ctx context.Context, code string, base int, by st
 	if base != cur.Version {
 		return Matter{}, versionConflict(cur.Version)
 	}
-	if cur.Status == StatusRetired {
-		return Matter{}, apperr.New(apperr.Conflict, "该事项已经停办")
-	}
-	cur.Status = StatusRetired
-	return s.revise(ctx, cur, base, by)
+	return cur, nil
 }
 
 func (s *Service) revise(ctx context.Context, m Matter, base int, by string) (Matter, error) {

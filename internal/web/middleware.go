@@ -38,16 +38,22 @@ func routePath(c *fiber.Ctx) string {
 	return c.Path()
 }
 
+// responseStatus is the status a request ends with: the error handler,
+// which sets it for a failed request, runs only after the middleware.
+func responseStatus(c *fiber.Ctx, err error) int {
+	if err != nil {
+		return StatusOf(toAppErr(err).Code)
+	}
+	return c.Response().StatusCode()
+}
+
 // AccessLog logs one line per request with its request ID, route pattern
 // (never the query string, which may hold personal data), status and time.
 func AccessLog(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
-		status := c.Response().StatusCode()
-		if err != nil {
-			status = StatusOf(toAppErr(err).Code)
-		}
+		status := responseStatus(c, err)
 		log.LogAttrs(c.UserContext(), slog.LevelInfo, "request",
 			slog.String("request_id", RequestID(c)),
 			slog.String("method", c.Method()),
@@ -87,10 +93,7 @@ func (m *Metrics) Handler() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
-		status := c.Response().StatusCode()
-		if err != nil {
-			status = StatusOf(toAppErr(err).Code)
-		}
+		status := responseStatus(c, err)
 		// Label by route pattern, never by raw path, so that scans of
 		// unknown addresses cannot grow the label set without bound.
 		route := "unmatched"
