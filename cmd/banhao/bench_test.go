@@ -17,6 +17,7 @@ func benchClient() *http.Client {
 
 func benchGet(b *testing.B, url string) {
 	client := benchClient()
+	defer client.CloseIdleConnections()
 	b.SetParallelism(16)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -52,6 +52,8 @@ type entry struct {
 // built whenever the catalog changes and swapped in atomically.
 type index struct {
 	entries []entry
+	// centers are the codes of the centers known when the index was built.
+	centers map[string]bool
 }
 
 // letterBit maps a-z and 0-9 to bits 0-35; other bytes to bit 63.
@@ -167,7 +169,7 @@ func dedupe(ss []string) []string {
 
 func buildIndex(matters []Matter, sectorNames map[string]string) *index {
 	rc := newReadingCache()
-	idx := &index{entries: make([]entry, 0, len(matters))}
+	idx := &index{entries: make([]entry, 0, len(matters)), centers: map[string]bool{}}
 	for _, m := range matters {
 		e := entry{matter: m, runes: utf8.RuneCountInString(m.Name)}
 		e.fields = append(e.fields, prepareField(m.Name, weightName, rc))

@@ -29,7 +29,7 @@ type Service struct {
 // NewService returns a catalog service on store. now is the clock.
 func NewService(store Store, now func() time.Time, log *slog.Logger) *Service {
 	s := &Service{store: store, now: now, log: log}
-	s.idx.Store(&index{})
+	s.idx.Store(&index{centers: map[string]bool{}})
 	return s
 }
 
@@ -107,8 +107,10 @@ func (s *Service) Matters(ctx context.Context, q Query) (Page, error) {
 	if err := q.validate(); err != nil {
 		return Page{}, err
 	}
-	if q.Center != "" {
-		// A mistyped center must not look like a center with nothing to do.
+	if q.Center != "" && !s.idx.Load().centers[q.Center] {
+		// A mistyped center must not look like a center with nothing to
+		// do. Known centers are answered from the index; the store has
+		// the last word on one added since the index was built.
 		if _, err := s.store.GetCenter(ctx, q.Center); err != nil {
 			return Page{}, err
 		}
@@ -367,7 +369,11 @@ func (s *Service) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.idx.Store(buildIndex(matters, names))
+	idx := buildIndex(matters, names)
+	for _, c := range centers {
+		idx.centers[c.Code] = true
+	}
+	s.idx.Store(idx)
 	return nil
 }
 

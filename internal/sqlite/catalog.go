@@ -43,7 +43,7 @@ func (s *CatalogStore) PutCenter(ctx context.Context, c catalog.Center) error {
 // GetCenter implements catalog.Store.
 func (s *CatalogStore) GetCenter(ctx context.Context, code string) (catalog.Center, error) {
 	var c catalog.Center
-	err := getDoc(ctx, s.db.read, &c, `SELECT doc FROM centers WHERE code = ?`, code)
+	err := getDoc(ctx, s.db, &c, `SELECT doc FROM centers WHERE code = ?`, code)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.New(apperr.NotFound, "没有这个服务中心")
 	}
@@ -55,7 +55,7 @@ func (s *CatalogStore) GetCenter(ctx context.Context, code string) (catalog.Cent
 
 // ListCenters implements catalog.Store.
 func (s *CatalogStore) ListCenters(ctx context.Context) ([]catalog.Center, error) {
-	out, err := listDocs[catalog.Center](ctx, s.db.read, `SELECT doc FROM centers ORDER BY code`)
+	out, err := listDocs[catalog.Center](ctx, s.db, `SELECT doc FROM centers ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list centers: %w", err)
 	}
@@ -81,7 +81,7 @@ func (s *CatalogStore) PutSector(ctx context.Context, sec catalog.Sector) error 
 
 // ListSectors implements catalog.Store.
 func (s *CatalogStore) ListSectors(ctx context.Context, center string) ([]catalog.Sector, error) {
-	out, err := listDocs[catalog.Sector](ctx, s.db.read,
+	out, err := listDocs[catalog.Sector](ctx, s.db,
 		`SELECT doc FROM sectors WHERE center = ? ORDER BY ord, code`, center)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list sectors of %s: %w", center, err)
@@ -171,7 +171,7 @@ func (s *CatalogStore) ReviseMatter(ctx context.Context, m catalog.Matter) error
 // GetMatter implements catalog.Store.
 func (s *CatalogStore) GetMatter(ctx context.Context, code string) (catalog.Matter, error) {
 	var m catalog.Matter
-	err := getDoc(ctx, s.db.read, &m, `SELECT doc FROM matters WHERE code = ?`, code)
+	err := getDoc(ctx, s.db, &m, `SELECT doc FROM matters WHERE code = ?`, code)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, apperr.New(apperr.NotFound, "没有这个事项")
 	}
@@ -184,7 +184,7 @@ func (s *CatalogStore) GetMatter(ctx context.Context, code string) (catalog.Matt
 // GetMatterVersion implements catalog.Store.
 func (s *CatalogStore) GetMatterVersion(ctx context.Context, code string, version int) (catalog.Matter, error) {
 	var m catalog.Matter
-	err := getDoc(ctx, s.db.read, &m, `SELECT doc FROM matter_versions WHERE code = ? AND version = ?`, code, version)
+	err := getDoc(ctx, s.db, &m, `SELECT doc FROM matter_versions WHERE code = ? AND version = ?`, code, version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, apperr.New(apperr.NotFound, "没有这个事项版本")
 	}
@@ -224,27 +224,37 @@ func (s *CatalogStore) ListMatters(ctx context.Context, f catalog.MatterFilter) 
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY code"
+	limit := -1 // SQLite's "no limit"
 	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+		limit = f.Limit
 	}
-	out, err := listDocs[catalog.Matter](ctx, s.db.read, q, args...)
+	q += " ORDER BY code LIMIT ?"
+	args = append(args, limit)
+	out, err := listDocs[catalog.Matter](ctx, s.db, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list matters: %w", err)
 	}
 	return out, nil
 }
 
-func getDoc(ctx context.Context, db *sql.DB, dst any, query string, args ...any) error {
+func getDoc(ctx context.Context, db *DB, dst any, query string, args ...any) error {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return err
+	}
 	var doc []byte
-	if err := db.QueryRowContext(ctx, query, args...).Scan(&doc); err != nil {
+	if err := st.QueryRowContext(ctx, args...).Scan(&doc); err != nil {
 		return err
 	}
 	return json.Unmarshal(doc, dst)
 }
 
-func listDocs[T any](ctx context.Context, db *sql.DB, query string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+func listDocs[T any](ctx context.Context, db *DB, query string, args ...any) ([]T, error) {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}

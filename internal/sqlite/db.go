@@ -48,6 +48,10 @@ type DB struct {
 	stopped   chan struct{}
 	closeOnce sync.Once
 	maxBatch  int
+
+	// stmts caches prepared read statements by their text (string to
+	// *sql.Stmt): SQLite would otherwise parse and plan every query anew.
+	stmts sync.Map
 }
 
 type writeReq struct {
@@ -159,9 +163,31 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.stop)
 		<-db.stopped
+		db.stmts.Range(func(_, v any) bool {
+			v.(*sql.Stmt).Close()
+			return true
+		})
 		err = errors.Join(db.read.Close(), db.write.Close())
 	})
 	return err
+}
+
+// readStmt returns the prepared read statement for query, preparing it on
+// first use. Queries must not embed values, only placeholders, so that the
+// cache stays small.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // errClosed is returned by Write after Close.
