@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable machine-readable error code, part of the API contract.
@@ -35,6 +36,10 @@ const (
 	Timeout Code = "timeout"
 	// Internal means a fault of ours; details go to the log only.
 	Internal Code = "internal"
+	// TooManyRequests means the caller must slow down; see RetryAfter.
+	TooManyRequests Code = "too_many_requests"
+	// AccountLocked means too many failed logins locked the account for a while.
+	AccountLocked Code = "account_locked"
 )
 
 // FieldError names one input field that was wrong and why.
@@ -55,6 +60,8 @@ type Error struct {
 	Fields []FieldError
 	// Err is the underlying cause, for logs; never shown to clients.
 	Err error
+	// RetryAfter, if set, tells the client when to try again.
+	RetryAfter time.Duration
 }
 
 // Error implements error; it includes the cause for logs.

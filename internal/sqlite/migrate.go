@@ -38,6 +38,54 @@ var migrations = []string{
 		doc     TEXT NOT NULL,
 		PRIMARY KEY (code, version)
 	);`,
+	// 2: staff accounts, sessions and the append-only audit log. Times are
+	// Unix milliseconds; 0 means unset.
+	`CREATE TABLE staff (
+		id                  TEXT PRIMARY KEY,
+		center              TEXT NOT NULL,
+		username            TEXT NOT NULL UNIQUE,
+		name                TEXT NOT NULL,
+		roles               TEXT NOT NULL,
+		sectors             TEXT NOT NULL,
+		password_hash       TEXT NOT NULL,
+		disabled            INTEGER NOT NULL DEFAULT 0,
+		failed_logins       INTEGER NOT NULL DEFAULT 0,
+		locked_until        INTEGER NOT NULL DEFAULT 0,
+		password_changed_at INTEGER NOT NULL,
+		created_at          INTEGER NOT NULL
+	);
+	CREATE INDEX staff_by_center ON staff (center, username);
+	CREATE TABLE sessions (
+		id         TEXT PRIMARY KEY,
+		kind       TEXT NOT NULL,
+		subject    TEXT NOT NULL,
+		center     TEXT NOT NULL,
+		csrf       TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		revoked_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX sessions_by_subject ON sessions (kind, subject);
+	CREATE TABLE audit (
+		id      TEXT PRIMARY KEY,
+		at      INTEGER NOT NULL,
+		actor   TEXT NOT NULL,
+		role    TEXT NOT NULL,
+		center  TEXT NOT NULL,
+		action  TEXT NOT NULL,
+		subject TEXT NOT NULL,
+		target  TEXT NOT NULL,
+		purpose TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		ip      TEXT NOT NULL,
+		kiosk   TEXT NOT NULL
+	);
+	CREATE INDEX audit_by_subject ON audit (subject, id);
+	CREATE INDEX audit_by_actor ON audit (actor, id);
+	CREATE INDEX audit_by_center ON audit (center, id);
+	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

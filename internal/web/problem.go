@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -30,6 +32,8 @@ var statusOf = map[apperr.Code]int{
 	apperr.Unavailable:     http.StatusServiceUnavailable,
 	apperr.Timeout:         http.StatusGatewayTimeout,
 	apperr.Internal:        http.StatusInternalServerError,
+	apperr.TooManyRequests: http.StatusTooManyRequests,
+	apperr.AccountLocked:   http.StatusTooManyRequests,
 	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
 	codeUnsupportedMedia:   http.StatusUnsupportedMediaType,
 	codeHeadersTooLarge:    http.StatusRequestHeaderFieldsTooLarge,
@@ -74,6 +78,8 @@ var titles = map[apperr.Code]string{
 	apperr.Unavailable:     "服务暂时不可用",
 	apperr.Timeout:         "处理超时",
 	apperr.Internal:        "系统内部错误",
+	apperr.TooManyRequests: "请求过于频繁",
+	apperr.AccountLocked:   "账号已暂时锁定",
 	codeMethodNotAllowed:   "不支持该请求方法",
 	codeUnsupportedMedia:   "不支持的内容类型",
 	codeHeadersTooLarge:    "请求头或地址过长",
@@ -141,6 +147,9 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 			Errors:    e.Fields,
 		}
 		c.Status(status)
+		if e.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+		}
 		c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
 		if wantsHTML(c) {
 			// A page route that failed still answers the browser in JSON-free Chinese.

@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/banhao/banhao/internal/audit"
+)
+
+// AuditStore implements audit.Store. The table refuses updates and deletes
+// by trigger, so not even a bug here can rewrite history.
+type AuditStore struct {
+	db *DB
+}
+
+var _ audit.Store = (*AuditStore)(nil)
+
+// NewAuditStore returns the audit store on db.
+func NewAuditStore(db *DB) *AuditStore { return &AuditStore{db: db} }
+
+// AppendAudit implements audit.Store.
+func (s *AuditStore) AppendAudit(ctx context.Context, r audit.Record) error {
+	return s.db.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO audit (id, at, actor, role, center, action, subject, target, purpose, outcome, ip, kiosk)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, ms(r.At), r.Actor, r.Role, r.Center, r.Action, r.Subject, r.Target, r.Purpose, r.Outcome, r.IP, r.Kiosk)
+		if err != nil {
+			return fmt.Errorf("sqlite: append audit: %w", err)
+		}
+		return nil
+	})
+}
+
+// ListAudit implements audit.Store.
+func (s *AuditStore) ListAudit(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+	var where []string
+	var args []any
+	add := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	add("actor", f.Actor)
+	add("subject", f.Subject)
+	add("center", f.Center)
+	add("action", f.Action)
+	if f.Before != "" {
+		where = append(where, "id < ?")
+		args = append(args, f.Before)
+	}
+	q := `SELECT id, at, actor, role, center, action, subject, target, purpose, outcome, ip, kiosk FROM audit`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := -1 // SQLite's "no limit"
+	if f.Limit > 0 {
+		limit = f.Limit
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit)
+	st, err := s.db.readStmt(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	defer rows.Close()
+	out := []audit.Record{}
+	for rows.Next() {
+		var r audit.Record
+		var at int64
+		if err := rows.Scan(&r.ID, &at, &r.Actor, &r.Role, &r.Center, &r.Action, &r.Subject, &r.Target, &r.Purpose, &r.Outcome, &r.IP, &r.Kiosk); err != nil {
+			return nil, fmt.Errorf("sqlite: list audit: %w", err)
+		}
+		r.At = fromMS(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
