@@ -45,7 +45,11 @@ func handleMatterCreate(svc *catalog.Service) fiber.Handler {
 			return err
 		}
 		m.Status = ""
-		created, err := svc.CreateMatter(c.UserContext(), m, web.Actor(c))
+		ed, err := editor(c, svc)
+		if err != nil {
+			return err
+		}
+		created, err := svc.CreateMatter(c.UserContext(), m, ed)
 		if err != nil {
 			return err
 		}
@@ -65,7 +69,11 @@ func handleMatterRevise(svc *catalog.Service) fiber.Handler {
 		if m.Version < 1 {
 			return apperr.Fields(apperr.FieldError{Field: "version", Message: "请填写所修改的版本号"})
 		}
-		revised, err := svc.ReviseMatter(c.UserContext(), c.Params("code"), m.Version, m, web.Actor(c))
+		ed, err := editor(c, svc)
+		if err != nil {
+			return err
+		}
+		revised, err := svc.ReviseMatter(c.UserContext(), c.Params("code"), m.Version, m, ed)
 		if err != nil {
 			return err
 		}
@@ -87,7 +95,11 @@ func handleMatterRetire(svc *catalog.Service) fiber.Handler {
 		if req.Version < 1 {
 			return apperr.Fields(apperr.FieldError{Field: "version", Message: "请填写所停办的版本号"})
 		}
-		retired, err := svc.RetireMatter(c.UserContext(), c.Params("code"), req.Version, web.Actor(c))
+		ed, err := editor(c, svc)
+		if err != nil {
+			return err
+		}
+		retired, err := svc.RetireMatter(c.UserContext(), c.Params("code"), req.Version, ed)
 		if err != nil {
 			return err
 		}
@@ -108,4 +120,15 @@ func handleMatterVersion(svc *catalog.Service) fiber.Handler {
 		}
 		return c.JSON(m)
 	}
+}
+
+// editor is the logged-in administrator as a catalog editor: of their own
+// center and the township centers under it.
+func editor(c *fiber.Ctx, svc *catalog.Service) (catalog.Editor, error) {
+	st := staffOf(c)
+	centers, err := svc.EditableCenters(c.UserContext(), st.Center)
+	if err != nil {
+		return catalog.Editor{}, err
+	}
+	return catalog.Editor{Actor: "staff:" + st.ID, Centers: centers, IP: c.IP()}, nil
 }

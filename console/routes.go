@@ -1,28 +1,66 @@
 // Package console is the staff HTTP API (/api/v1/staff/) and, later, the
-// staff console pages. For now it carries the catalog administration,
-// guarded by the bootstrap administrator token until staff accounts land.
+// staff console pages: login and sessions, staff accounts, the audit log,
+// and catalog administration.
 package console
 
 import (
-	"github.com/gofiber/fiber/v2"
+	"time"
 
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/catalog"
-	"github.com/banhao/banhao/internal/web"
+	"github.com/banhao/banhao/internal/identity"
 )
 
 // Deps are the services and settings the console calls.
 type Deps struct {
-	Catalog *catalog.Service
-	// AdminToken is the bootstrap administrator token; empty closes administration.
-	AdminToken string
+	Catalog  *catalog.Service
+	Identity *identity.Service
+	Audit    *audit.Log
+	// SecureCookies marks the session cookies Secure (HTTPS only).
+	SecureCookies bool
+	// LoginsPerMinute caps login attempts per client address.
+	LoginsPerMinute int
 }
 
 // Routes registers every route of this package on app.
 func Routes(app fiber.Router, d Deps) {
-	staff := app.Group("/api/v1/staff", web.RequireAdminToken(d.AdminToken))
-	staff.Get("/matters", handleMatterList(d.Catalog))
-	staff.Post("/matters", handleMatterCreate(d.Catalog))
-	staff.Get("/matters/:code/versions/:version", handleMatterVersion(d.Catalog))
-	staff.Put("/matters/:code", handleMatterRevise(d.Catalog))
-	staff.Post("/matters/:code/retire", handleMatterRetire(d.Catalog))
+	ids := d.Identity
+	app.Post("/api/v1/staff/login", loginLimiter(d.LoginsPerMinute), handleLogin(ids, d.SecureCookies))
+
+	staff := app.Group("/api/v1/staff", requireStaff(ids))
+	staff.Post("/logout", handleLogout(ids))
+	staff.Get("/me", handleMe())
+	staff.Post("/password", handlePassword(ids))
+
+	admin := requireRole(ids, identity.RoleAdmin)
+	staff.Get("/accounts", admin, handleStaffList(ids))
+	staff.Post("/accounts", admin, handleStaffCreate(ids))
+	staff.Get("/audit", requireRole(ids, identity.RoleAdmin, identity.RoleSupervisor), handleAuditList(d.Audit))
+
+	staff.Get("/matters", admin, handleMatterList(d.Catalog))
+	staff.Post("/matters", admin, handleMatterCreate(d.Catalog))
+	staff.Get("/matters/:code/versions/:version", admin, handleMatterVersion(d.Catalog))
+	staff.Put("/matters/:code", admin, handleMatterRevise(d.Catalog))
+	staff.Post("/matters/:code/retire", admin, handleMatterRetire(d.Catalog))
+}
+
+// loginLimiter slows password guessing from one address: beyond perMinute
+// attempts it answers 429 with Retry-After, before any password is hashed.
+func loginLimiter(perMinute int) fiber.Handler {
+	if perMinute <= 0 {
+		perMinute = 10
+	}
+	return limiter.New(limiter.Config{
+		Max:        perMinute,
+		Expiration: time.Minute,
+		LimitReached: func(c *fiber.Ctx) error {
+			e := apperr.New(apperr.TooManyRequests, "登录尝试过于频繁，请稍后再试")
+			e.RetryAfter = time.Minute
+			return e
+		},
+	})
 }

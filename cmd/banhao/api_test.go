@@ -23,8 +23,6 @@ import (
 	"github.com/banhao/banhao/internal/sqlite"
 )
 
-const adminToken = "test-admin-token-0123456789"
-
 type problem struct {
 	Type   string `json:"type"`
 	Title  string `json:"title"`
@@ -197,6 +195,7 @@ func TestPublicCatalogAPI(t *testing.T) {
 
 func TestAdminEditsCatalog(t *testing.T) {
 	s := startServer(t, nil)
+	adminToken := s.admin(t)
 	post := func(t *testing.T, path, token, body string) (int, string, string) {
 		return s.do(t, http.MethodPost, path, token, strings.NewReader(body))
 	}
@@ -233,7 +232,7 @@ func TestAdminEditsCatalog(t *testing.T) {
 			t.Fatalf("create: %d %s", code, body)
 		}
 		created := decode[catalog.Matter](t, body)
-		if created.Version != 1 || created.Status != catalog.StatusActive || created.UpdatedBy != "admin" {
+		if created.Version != 1 || created.Status != catalog.StatusActive || !strings.HasPrefix(created.UpdatedBy, "staff:") {
 			t.Fatalf("created = version %d status %s by %q", created.Version, created.Status, created.UpdatedBy)
 		}
 		code, ctype, body := post(t, "/api/v1/staff/matters", adminToken, newGuide)
@@ -264,7 +263,7 @@ func TestAdminEditsCatalog(t *testing.T) {
 				wantProblem(t, code, ctype, body, tt.status, tt.code, tt.field)
 			})
 		}
-		code, ctype, body := s.oversizePost(t, "/api/v1/staff/matters", 2<<20)
+		code, ctype, body := s.oversizePost(t, "/api/v1/staff/matters", adminToken, 2<<20)
 		wantProblem(t, code, ctype, body, 413, "body_too_large", "")
 		req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v1/staff/matters", strings.NewReader("code=x"))
 		req.Header.Set("Authorization", "Bearer "+adminToken)
@@ -336,13 +335,14 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st := &stores{catalog: sqlite.NewCatalogStore(db), ping: db.Ping, close: db.Close}
+	ids := sqlite.NewIdentityStore(db)
+	st := &stores{catalog: sqlite.NewCatalogStore(db), staff: ids, sessions: ids, audit: sqlite.NewAuditStore(db), ping: db.Ping, close: db.Close}
 	log := slog.New(slog.DiscardHandler)
 	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := newApp(cfg, log, prometheus.NewRegistry(), st, catalog.NewService(st.catalog, time.Now, log))
+	app, err := newApp(cfg, log, prometheus.NewRegistry(), st, newServices(st, log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +401,7 @@ func isAPI(path string) bool {
 // a client uploading something too large would, and returns the answer the
 // server gives before reading it all. A plain HTTP client may instead see
 // the connection closed under its upload, which would make the test flaky.
-func (s *server) oversizePost(t *testing.T, path string, size int) (int, string, string) {
+func (s *server) oversizePost(t *testing.T, path, token string, size int) (int, string, string) {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
 	if err != nil {
@@ -409,7 +409,7 @@ func (s *server) oversizePost(t *testing.T, path string, size int) (int, string,
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"name\":\"", path, adminToken, size)
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"name\":\"", path, token, size)
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,8 @@ type config struct {
 	DataDir         string
 	MongoURI        string
 	MongoDatabase   string
-	AdminToken      string
+	SecureCookies   bool
+	LoginsPerMinute int
 	Dev             bool
 	Seed            bool
 	Synchronous     string
@@ -86,7 +87,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		DataDir:         env("DATA_DIR", "data"),
 		MongoURI:        secret("MONGODB_URI"),
 		MongoDatabase:   env("MONGODB_DATABASE", "banhao"),
-		AdminToken:      secret("ADMIN_TOKEN"),
 		Dev:             envBool("DEV", false),
 		Seed:            envBool("SEED", true),
 		Synchronous:     env("SQLITE_SYNCHRONOUS", "FULL"),
@@ -96,6 +96,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		CatalogRefresh:  envDur("CATALOG_REFRESH", 30*time.Second),
 		KioskCenter:     env("KIOSK_CENTER", ""),
 		KioskIdleReset:  envDur("KIOSK_IDLE_RESET", 90*time.Second),
+		LoginsPerMinute: envInt("LOGINS_PER_MINUTE", 10),
 		LogLevel:        env("LOG_LEVEL", "info"),
 		LogFormat:       env("LOG_FORMAT", "auto"),
 	}
@@ -119,6 +120,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	// Cookies are Secure (HTTPS only) unless in development mode, where the
+	// console is reached over plain HTTP on the developer's machine.
+	c.SecureCookies = envBool("COOKIE_SECURE", !c.Dev)
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments: %v", fs.Args()))
 	}
@@ -149,8 +153,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	default:
 		errs = append(errs, fmt.Errorf("log format must be auto, json or text, not %q", c.LogFormat))
 	}
-	if c.AdminToken != "" && len(c.AdminToken) < 16 {
-		errs = append(errs, errors.New("admin token must be at least 16 characters"))
+	if c.LoginsPerMinute < 1 || c.LoginsPerMinute > 1000 {
+		errs = append(errs, fmt.Errorf("logins per minute must be between 1 and 1000, not %d", c.LoginsPerMinute))
 	}
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		errs = append(errs, errors.New("MongoDB URI must start with mongodb:// or mongodb+srv://"))

@@ -22,7 +22,9 @@ import (
 
 	"github.com/banhao/banhao/assets"
 	"github.com/banhao/banhao/console"
+	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
 	"github.com/banhao/banhao/internal/sqlite"
 	"github.com/banhao/banhao/internal/web"
@@ -43,10 +45,13 @@ func main() {
 // stores are the storage back ends behind the business areas, whichever
 // implementation the configuration chose.
 type stores struct {
-	catalog catalog.Store
-	ping    func(context.Context) error
-	close   func() error
-	desc    string
+	catalog  catalog.Store
+	staff    identity.StaffStore
+	sessions identity.SessionStore
+	audit    audit.Store
+	ping     func(context.Context) error
+	close    func() error
+	desc     string
 }
 
 func openStores(ctx context.Context, cfg config) (*stores, error) {
@@ -55,9 +60,13 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		if err != nil {
 			return nil, err
 		}
+		ids := mongo.NewIdentityStore(db)
 		return &stores{
-			catalog: mongo.NewCatalogStore(db),
-			ping:    db.Ping,
+			catalog:  mongo.NewCatalogStore(db),
+			staff:    ids,
+			sessions: ids,
+			audit:    mongo.NewAuditStore(db),
+			ping:     db.Ping,
 			close: func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
@@ -71,11 +80,15 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 	if err != nil {
 		return nil, err
 	}
+	ids := sqlite.NewIdentityStore(db)
 	return &stores{
-		catalog: sqlite.NewCatalogStore(db),
-		ping:    db.Ping,
-		close:   db.Close,
-		desc:    "SQLite " + path,
+		catalog:  sqlite.NewCatalogStore(db),
+		staff:    ids,
+		sessions: ids,
+		audit:    sqlite.NewAuditStore(db),
+		ping:     db.Ping,
+		close:    db.Close,
+		desc:     "SQLite " + path,
 	}, nil
 }
 
@@ -102,6 +115,9 @@ func newLogger(cfg config, stdout io.Writer) *slog.Logger {
 // order: stop accepting, finish requests, stop background work, close the
 // store.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(ctx, args[1:], getenv, stdout)
+	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -118,7 +134,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}()
 
-	cat := catalog.NewService(st.catalog, time.Now, log)
+	svc := newServices(st, log)
+	cat := svc.catalog
 	if cfg.Seed {
 		b, err := assets.FS.ReadFile("catalog/demo.json")
 		if err != nil {
@@ -142,7 +159,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	app, err := newApp(cfg, log, reg, st, cat)
+	if cfg.Dev {
+		if err := createDemoAdmin(ctx, svc, stdout); err != nil {
+			return err
+		}
+	}
+	app, err := newApp(cfg, log, reg, st, svc)
 	if err != nil {
 		return err
 	}
@@ -156,9 +178,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fmt.Fprintf(stdout, "  kiosk page:   %s/kiosk/\n", base)
 	fmt.Fprintf(stdout, "  API document: %s/openapi.json\n", base)
 	fmt.Fprintf(stdout, "  health check: %s/healthz\n", base)
-	if cfg.AdminToken == "" {
-		log.Warn("no BANHAO_ADMIN_TOKEN set: catalog administration is closed")
-	}
 
 	bg, stopBG := context.WithCancel(context.Background())
 	refreshed := make(chan struct{})
@@ -184,7 +203,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return err
 }
 
-func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, cat *catalog.Service) (*fiber.App, error) {
+// services are the business services, built once on the chosen stores.
+type services struct {
+	audit    *audit.Log
+	catalog  *catalog.Service
+	identity *identity.Service
+}
+
+func newServices(st *stores, log *slog.Logger) *services {
+	al := audit.NewLog(st.audit, time.Now)
+	return &services{
+		audit:    al,
+		catalog:  catalog.NewService(st.catalog, al, time.Now, log),
+		identity: identity.NewService(st.staff, st.sessions, al, log, time.Now, identity.DefaultConfig()),
+	}
+}
+
+func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, svc *services) (*fiber.App, error) {
+	cat := svc.catalog
 	openapi, err := assets.FS.ReadFile("openapi.json")
 	if err != nil {
 		return nil, fmt.Errorf("read API document: %w", err)
@@ -197,7 +233,10 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	})
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat})
-	console.Routes(app, console.Deps{Catalog: cat, AdminToken: cfg.AdminToken})
+	console.Routes(app, console.Deps{
+		Catalog: cat, Identity: svc.identity, Audit: svc.audit,
+		SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,
+	})
 	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Log: log}); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -38,6 +39,56 @@ type server struct {
 	URL    string
 	Stdout *syncBuffer
 	stop   func() error
+	getenv func(string) string
+
+	adminOnce  sync.Once
+	adminToken string
+}
+
+// testPassword is the password of the accounts tests create.
+const testPassword = "correct-horse-42"
+
+// createStaff opens an account through the command line, as an operator
+// would on a fresh deployment.
+func (s *server) createStaff(t testing.TB, username, roles string) {
+	t.Helper()
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte(testPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"admin", "create", "-username", username, "-center", "hm", "-name", "测试" + username, "-roles", roles, "-password-file", pw}, s.getenv, &out)
+	if err != nil {
+		t.Fatalf("admin create %s: %v\n%s", username, err, out.String())
+	}
+}
+
+// login logs a staff member in and returns the bearer token.
+func (s *server) login(t testing.TB, username, password string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"username":%q,"password":%q}`, username, password)
+	code, _, resp := s.do(t, http.MethodPost, "/api/v1/staff/login", "", strings.NewReader(body))
+	if code != http.StatusOK {
+		t.Fatalf("login %s: %d %s", username, code, resp)
+	}
+	var l struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(resp), &l); err != nil || l.Token == "" {
+		t.Fatalf("login %s: %v %s", username, err, resp)
+	}
+	return l.Token
+}
+
+// admin returns the token of an administrator of center hm, creating the
+// account on first use.
+func (s *server) admin(t testing.TB) string {
+	t.Helper()
+	s.adminOnce.Do(func() {
+		s.createStaff(t, "admin", "admin")
+		s.adminToken = s.login(t, "admin", testPassword)
+	})
+	return s.adminToken
 }
 
 var listenLine = regexp.MustCompile(`banhao listening on (http://\S+)`)
@@ -48,10 +99,9 @@ var listenLine = regexp.MustCompile(`banhao listening on (http://\S+)`)
 func startServer(t testing.TB, env map[string]string) *server {
 	t.Helper()
 	vars := map[string]string{
-		"BANHAO_ADDR":        "127.0.0.1:0",
-		"BANHAO_DATA_DIR":    filepath.Join(t.TempDir(), "data"),
-		"BANHAO_LOG_LEVEL":   "warn",
-		"BANHAO_ADMIN_TOKEN": "test-admin-token-0123456789",
+		"BANHAO_ADDR":      "127.0.0.1:0",
+		"BANHAO_DATA_DIR":  filepath.Join(t.TempDir(), "data"),
+		"BANHAO_LOG_LEVEL": "warn",
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -61,7 +111,7 @@ func startServer(t testing.TB, env map[string]string) *server {
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, getenv, out) }()
-	s := &server{Stdout: out}
+	s := &server{Stdout: out, getenv: getenv}
 	var once sync.Once
 	var stopErr error
 	s.stop = func() error {
@@ -174,9 +224,9 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		"synchronous":  {"BANHAO_SQLITE_SYNCHRONOUS": "OFF"},
 		"body limit":   {"BANHAO_BODY_LIMIT": "lots"},
 		"timeout":      {"BANHAO_REQUEST_TIMEOUT": "-1s"},
-		"short token":  {"BANHAO_ADMIN_TOKEN": "short"},
+		"login limit":  {"BANHAO_LOGINS_PER_MINUTE": "0"},
 		"mongo scheme": {"BANHAO_MONGODB_URI": "http://example"},
-		"missing file": {"BANHAO_ADMIN_TOKEN_FILE": "/nonexistent/token"},
+		"missing file": {"BANHAO_MONGODB_URI_FILE": "/nonexistent/uri"},
 		"log level":    {"BANHAO_LOG_LEVEL": "loud"},
 		"boolean":      {"BANHAO_SEED": "perhaps"},
 	}
@@ -195,19 +245,19 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 }
 
-func TestAdminTokenFromFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(path, []byte("from-a-file-0123456789\n"), 0o600); err != nil {
+func TestSecretFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uri")
+	if err := os.WriteFile(path, []byte("mongodb://db.example:27017/?replicaSet=rs0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := parseConfig(nil, func(k string) string {
-		return map[string]string{"BANHAO_ADMIN_TOKEN_FILE": path}[k]
+		return map[string]string{"BANHAO_MONGODB_URI_FILE": path}[k]
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.AdminToken != "from-a-file-0123456789" {
-		t.Fatalf("token = %q", cfg.AdminToken)
+	if cfg.MongoURI != "mongodb://db.example:27017/?replicaSet=rs0" {
+		t.Fatalf("URI = %q", cfg.MongoURI)
 	}
 }
 
@@ -226,7 +276,7 @@ func TestRestartKeepsEdits(t *testing.T) {
 	delete(m, "updated_at")
 	m["promised_days"] = 2
 	edit, _ := json.Marshal(m)
-	code, _, body := s.do(t, http.MethodPut, "/api/v1/staff/matters/hm-gjj-loan", adminToken, bytes.NewReader(edit))
+	code, _, body := s.do(t, http.MethodPut, "/api/v1/staff/matters/hm-gjj-loan", s.admin(t), bytes.NewReader(edit))
 	if code != http.StatusOK {
 		t.Fatalf("edit: %d %s", code, body)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/audit"
 )
 
 // Service is the catalog's business logic: reads, searches, and versioned
@@ -20,15 +22,17 @@ type Service struct {
 	store Store
 	now   func() time.Time
 	log   *slog.Logger
+	audit *audit.Log
 
 	idx atomic.Pointer[index]
 	// rebuild serialises index rebuilds so a slow one cannot overwrite a newer one.
 	rebuild sync.Mutex
 }
 
-// NewService returns a catalog service on store. now is the clock.
-func NewService(store Store, now func() time.Time, log *slog.Logger) *Service {
-	s := &Service{store: store, now: now, log: log}
+// NewService returns a catalog service on store. now is the clock; edits
+// are recorded in al.
+func NewService(store Store, al *audit.Log, now func() time.Time, log *slog.Logger) *Service {
+	s := &Service{store: store, now: now, log: log, audit: al}
 	s.idx.Store(&index{centers: map[string]bool{}})
 	return s
 }
@@ -229,31 +233,66 @@ func invalidCursor() error {
 	return apperr.Fields(apperr.FieldError{Field: "cursor", Message: "翻页标记无效，请从第一页重新查询"})
 }
 
-// CreateMatter adds a new matter as version 1. by names the administrator.
-func (s *Service) CreateMatter(ctx context.Context, m Matter, by string) (Matter, error) {
+// Editor is who edits the catalog and where they may.
+type Editor struct {
+	// Actor names the editor for the guide's updated_by and the audit log,
+	// e.g. "staff:<id>".
+	Actor string
+	// Centers are the centers whose matters the editor may change.
+	Centers []string
+	// IP is where the edit came from, for the audit log.
+	IP string
+}
+
+func (ed Editor) may(center string) error {
+	if slices.Contains(ed.Centers, center) {
+		return nil
+	}
+	return apperr.New(apperr.Forbidden, "无权修改其他服务中心的事项")
+}
+
+// CreateMatter adds a new matter as version 1.
+func (s *Service) CreateMatter(ctx context.Context, m Matter, ed Editor) (Matter, error) {
+	if err := ed.may(m.Center); err != nil {
+		return Matter{}, err
+	}
 	m.Version = 1
 	if m.Status == "" {
 		m.Status = StatusActive
 	}
 	m.UpdatedAt = s.now()
-	m.UpdatedBy = by
+	m.UpdatedBy = ed.Actor
 	if err := s.checkMatter(ctx, &m); err != nil {
 		return Matter{}, err
 	}
 	if err := s.store.CreateMatter(ctx, m); err != nil {
 		return Matter{}, err
 	}
+	s.recordEdit(ctx, "matter.create", m, ed)
 	s.refreshAfterWrite(ctx)
 	return m, nil
+}
+
+func (s *Service) recordEdit(ctx context.Context, action string, m Matter, ed Editor) {
+	err := s.audit.Record(context.WithoutCancel(ctx), audit.Record{
+		Actor: ed.Actor, Center: m.Center, Action: action,
+		Target: fmt.Sprintf("matter:%s@%d", m.Code, m.Version), IP: ed.IP,
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit record lost", "action", action, "matter", m.Code, "err", err)
+	}
 }
 
 // ReviseMatter stores an edited guide as a new version. base is the version
 // the editor started from; if someone else saved a newer one meanwhile the
 // edit is refused with apperr.VersionConflict rather than silently lost.
 // The code and center of a matter never change.
-func (s *Service) ReviseMatter(ctx context.Context, code string, base int, m Matter, by string) (Matter, error) {
+func (s *Service) ReviseMatter(ctx context.Context, code string, base int, m Matter, ed Editor) (Matter, error) {
 	cur, err := s.currentAt(ctx, code, base)
 	if err != nil {
+		return Matter{}, err
+	}
+	if err := ed.may(cur.Center); err != nil {
 		return Matter{}, err
 	}
 	if m.Code != "" && m.Code != code {
@@ -266,21 +305,24 @@ func (s *Service) ReviseMatter(ctx context.Context, code string, base int, m Mat
 	if m.Status == "" {
 		m.Status = cur.Status
 	}
-	return s.revise(ctx, m, base, by)
+	return s.revise(ctx, "matter.revise", m, base, ed)
 }
 
 // RetireMatter marks a matter retired as a new version: it leaves listings
 // and search, while its guide stays readable for the cases that cite it.
-func (s *Service) RetireMatter(ctx context.Context, code string, base int, by string) (Matter, error) {
+func (s *Service) RetireMatter(ctx context.Context, code string, base int, ed Editor) (Matter, error) {
 	cur, err := s.currentAt(ctx, code, base)
 	if err != nil {
+		return Matter{}, err
+	}
+	if err := ed.may(cur.Center); err != nil {
 		return Matter{}, err
 	}
 	if cur.Status == StatusRetired {
 		return Matter{}, apperr.New(apperr.Conflict, "该事项已经停办")
 	}
 	cur.Status = StatusRetired
-	return s.revise(ctx, cur, base, by)
+	return s.revise(ctx, "matter.retire", cur, base, ed)
 }
 
 // currentAt returns the current version of a matter if it is base, the
@@ -296,16 +338,17 @@ func (s *Service) currentAt(ctx context.Context, code string, base int) (Matter,
 	return cur, nil
 }
 
-func (s *Service) revise(ctx context.Context, m Matter, base int, by string) (Matter, error) {
+func (s *Service) revise(ctx context.Context, action string, m Matter, base int, ed Editor) (Matter, error) {
 	m.Version = base + 1
 	m.UpdatedAt = s.now()
-	m.UpdatedBy = by
+	m.UpdatedBy = ed.Actor
 	if err := s.checkMatter(ctx, &m); err != nil {
 		return Matter{}, err
 	}
 	if err := s.store.ReviseMatter(ctx, m); err != nil {
 		return Matter{}, err
 	}
+	s.recordEdit(ctx, action, m, ed)
 	s.refreshAfterWrite(ctx)
 	return m, nil
 }
@@ -411,4 +454,20 @@ func (s *Service) LoadSeedIfEmpty(ctx context.Context, d *SeedData) (bool, error
 		}
 	}
 	return true, s.Refresh(ctx)
+}
+
+// EditableCenters returns the centers an administrator of center may
+// edit: their own, and the township centers under a county center.
+func (s *Service) EditableCenters(ctx context.Context, center string) ([]string, error) {
+	centers, err := s.store.ListCenters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{center}
+	for _, c := range centers {
+		if c.Parent == center {
+			out = append(out, c.Code)
+		}
+	}
+	return out, nil
 }

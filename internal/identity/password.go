@@ -83,9 +83,19 @@ func VerifyPassword(hash, password string, want Argon2Params) (ok, rehash bool) 
 	return true, p.MemoryKiB < want.MemoryKiB || p.Time < want.Time
 }
 
-// RandomPassword returns a password of n characters from an alphabet
-// without look-alike characters, for first administrators and resets.
+// RandomPassword returns a password of n (at least MinPasswordRunes)
+// characters from an alphabet without look-alike characters, with letters
+// and digits, for first administrators and resets.
 func RandomPassword(n int) string {
+	n = max(n, MinPasswordRunes)
+	for {
+		if pw := randomChars(n); CheckPassword("password", pw) == nil {
+			return pw
+		}
+	}
+}
+
+func randomChars(n int) string {
 	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	out := make([]byte, 0, n)
 	buf := make([]byte, 1)

@@ -16,7 +16,9 @@ import (
 	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
 	"github.com/banhao/banhao/internal/sqlite"
 )
@@ -30,7 +32,10 @@ const mongoURIEnv = "BANHAO_TEST_MONGODB_URI"
 // fresh, empty database. A new area adds its store here and in each open
 // function.
 type stores struct {
-	catalog catalog.Store
+	catalog  catalog.Store
+	staff    identity.StaffStore
+	sessions identity.SessionStore
+	audit    audit.Store
 }
 
 // backend is one storage implementation under test.
@@ -90,7 +95,13 @@ func openSQLite(t *testing.T) stores {
 			t.Errorf("close sqlite: %v", err)
 		}
 	})
-	return stores{catalog: sqlite.NewCatalogStore(db)}
+	ids := sqlite.NewIdentityStore(db)
+	return stores{
+		catalog:  sqlite.NewCatalogStore(db),
+		staff:    ids,
+		sessions: ids,
+		audit:    sqlite.NewAuditStore(db),
+	}
 }
 
 // ferretNew serialises ferretdb.New, which writes package-level state
@@ -167,5 +178,11 @@ func openMongoStores(t *testing.T, uri, database string, maxPool uint64) stores 
 			t.Errorf("close mongo: %v", err)
 		}
 	})
-	return stores{catalog: mongo.NewCatalogStore(db)}
+	ids := mongo.NewIdentityStore(db)
+	return stores{
+		catalog:  mongo.NewCatalogStore(db),
+		staff:    ids,
+		sessions: ids,
+		audit:    mongo.NewAuditStore(db),
+	}
 }
