@@ -64,7 +64,8 @@ type Filter struct {
 	Action  string
 	// Before is the ID to continue after (records are listed newest first).
 	Before string
-	// Limit caps the result; 0 means 100.
+	// Limit caps the result; stores treat 0 as no cap, and Log.List
+	// defaults it to 100 and caps it at 500.
 	Limit int
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/audit"
 )
 
@@ -19,12 +20,16 @@ var _ audit.Store = (*AuditStore)(nil)
 // NewAuditStore returns the audit store on db.
 func NewAuditStore(db *DB) *AuditStore { return &AuditStore{db: db} }
 
-// AppendAudit implements audit.Store.
+// AppendAudit implements audit.Store. A taken ID is a conflict, as on
+// MongoDB, and leaves the stored record as it was.
 func (s *AuditStore) AppendAudit(ctx context.Context, r audit.Record) error {
 	return s.db.Write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`INSERT INTO audit (id, at, actor, role, center, action, subject, target, purpose, outcome, ip, kiosk)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, ms(r.At), r.Actor, r.Role, r.Center, r.Action, r.Subject, r.Target, r.Purpose, r.Outcome, r.IP, r.Kiosk)
+		if isUnique(err) {
+			return apperr.New(apperr.Conflict, "审计记录编号重复")
+		}
 		if err != nil {
 			return fmt.Errorf("sqlite: append audit: %w", err)
 		}
