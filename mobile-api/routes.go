@@ -8,11 +8,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/identity"
 )
 
 // Deps are the services the mobile API calls.
 type Deps struct {
-	Catalog *catalog.Service
+	Catalog  *catalog.Service
+	Citizens *identity.Citizens
 }
 
 // Routes registers every route of this package on app.
@@ -22,4 +24,11 @@ func Routes(app fiber.Router, d Deps) {
 	v1.Get("/sectors", handleSectorList(d.Catalog))
 	v1.Get("/matters", handleMatterList(d.Catalog))
 	v1.Get("/matters/:code", handleMatterGet(d.Catalog))
+
+	v1.Post("/mp/login", handleMPLogin(d.Citizens))
+	mp := v1.Group("/mp", requireCitizen(d.Citizens))
+	mp.Post("/logout", handleMPLogout(d.Citizens))
+	mp.Get("/me", handleMe(d.Citizens))
+	mp.Post("/me/real-name", handleRealName(d.Citizens))
+	mp.Get("/me/data-use", handleDataUse(d.Citizens))
 }

@@ -55,7 +55,14 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.close()
-	svc := newServices(st, log)
+	keys, err := openKeys(cfg, io.Discard)
+	if err != nil {
+		return err
+	}
+	svc, err := newServices(cfg, st, keys, log)
+	if err != nil {
+		return err
+	}
 	if _, err := svc.catalog.Center(ctx, *center); err != nil {
 		return fmt.Errorf("admin create: no center %q in the catalog (start the server once to load it)", *center)
 	}

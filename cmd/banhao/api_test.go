@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/banhao/banhao/assets"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/seal"
 	"github.com/banhao/banhao/internal/sqlite"
 )
 
@@ -336,13 +338,22 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	defer db.Close()
 	ids := sqlite.NewIdentityStore(db)
-	st := &stores{catalog: sqlite.NewCatalogStore(db), staff: ids, sessions: ids, audit: sqlite.NewAuditStore(db), ping: db.Ping, close: db.Close}
+	st := &stores{catalog: sqlite.NewCatalogStore(db), staff: ids, sessions: ids, citizens: sqlite.NewCitizenStore(db),
+		audit: sqlite.NewAuditStore(db), ping: db.Ping, close: db.Close}
 	log := slog.New(slog.DiscardHandler)
 	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := newApp(cfg, log, prometheus.NewRegistry(), st, newServices(st, log))
+	keys, err := seal.ParseKeyring("k1:" + base64.StdEncoding.EncodeToString(make([]byte, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := newServices(cfg, st, keys, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := newApp(cfg, log, prometheus.NewRegistry(), st, svc)
 	if err != nil {
 		t.Fatal(err)
 	}

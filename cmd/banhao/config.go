@@ -19,6 +19,9 @@ type config struct {
 	DataDir         string
 	MongoURI        string
 	MongoDatabase   string
+	DataKey         string
+	WeChatAppID     string
+	WeChatSecret    string
 	SecureCookies   bool
 	LoginsPerMinute int
 	Dev             bool
@@ -88,6 +91,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		MongoURI:        secret("MONGODB_URI"),
 		MongoDatabase:   env("MONGODB_DATABASE", "banhao"),
 		Dev:             envBool("DEV", false),
+		DataKey:         secret("DATA_KEY"),
+		WeChatAppID:     env("WECHAT_APPID", ""),
+		WeChatSecret:    secret("WECHAT_SECRET"),
 		Seed:            envBool("SEED", true),
 		Synchronous:     env("SQLITE_SYNCHRONOUS", "FULL"),
 		BodyLimit:       envInt("BODY_LIMIT", 1<<20),
@@ -155,6 +161,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.LoginsPerMinute < 1 || c.LoginsPerMinute > 1000 {
 		errs = append(errs, fmt.Errorf("logins per minute must be between 1 and 1000, not %d", c.LoginsPerMinute))
+	}
+	if c.MongoURI != "" && c.DataKey == "" {
+		errs = append(errs, errors.New("BANHAO_DATA_KEY (or BANHAO_DATA_KEY_FILE) is required with MongoDB: personal data is sealed with it, and several servers must share it"))
+	}
+	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
+		errs = append(errs, errors.New("set both BANHAO_WECHAT_APPID and BANHAO_WECHAT_SECRET, or neither"))
 	}
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		errs = append(errs, errors.New("MongoDB URI must start with mongodb:// or mongodb+srv://"))

@@ -26,6 +26,7 @@ import (
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
+	"github.com/banhao/banhao/internal/seal"
 	"github.com/banhao/banhao/internal/sqlite"
 	"github.com/banhao/banhao/internal/web"
 	"github.com/banhao/banhao/kiosk"
@@ -48,6 +49,7 @@ type stores struct {
 	catalog  catalog.Store
 	staff    identity.StaffStore
 	sessions identity.SessionStore
+	citizens identity.CitizenStore
 	audit    audit.Store
 	ping     func(context.Context) error
 	close    func() error
@@ -65,6 +67,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			catalog:  mongo.NewCatalogStore(db),
 			staff:    ids,
 			sessions: ids,
+			citizens: mongo.NewCitizenStore(db),
 			audit:    mongo.NewAuditStore(db),
 			ping:     db.Ping,
 			close: func() error {
@@ -85,6 +88,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		catalog:  sqlite.NewCatalogStore(db),
 		staff:    ids,
 		sessions: ids,
+		citizens: sqlite.NewCitizenStore(db),
 		audit:    sqlite.NewAuditStore(db),
 		ping:     db.Ping,
 		close:    db.Close,
@@ -134,7 +138,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}()
 
-	svc := newServices(st, log)
+	keys, err := openKeys(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	svc, err := newServices(cfg, st, keys, log)
+	if err != nil {
+		return err
+	}
 	cat := svc.catalog
 	if cfg.Seed {
 		b, err := assets.FS.ReadFile("catalog/demo.json")
@@ -160,6 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Dev {
+		fmt.Fprintln(stdout, "DEVELOPMENT MODE: mini-program logins with code dev:<openid> are accepted without WeChat; cookies are not Secure. Never run a public server like this.")
 		if err := createDemoAdmin(ctx, svc, stdout); err != nil {
 			return err
 		}
@@ -208,15 +220,43 @@ type services struct {
 	audit    *audit.Log
 	catalog  *catalog.Service
 	identity *identity.Service
+	citizens *identity.Citizens
 }
 
-func newServices(st *stores, log *slog.Logger) *services {
+func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (*services, error) {
 	al := audit.NewLog(st.audit, time.Now)
+	wx, err := newWeChat(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &services{
 		audit:    al,
 		catalog:  catalog.NewService(st.catalog, al, time.Now, log),
 		identity: identity.NewService(st.staff, st.sessions, al, log, time.Now, identity.DefaultConfig()),
+		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, wx, al, log, time.Now, identity.CitizensConfig{DevLogin: cfg.Dev}),
+	}, nil
+}
+
+// openKeys returns the keyring that seals personal data: BANHAO_DATA_KEY,
+// or for the embedded store a key file made in the data folder on first
+// start (back it up with the database: without it the sealed data is lost).
+func openKeys(cfg config, stdout io.Writer) (*seal.Keyring, error) {
+	if cfg.DataKey != "" {
+		k, err := seal.ParseKeyring(cfg.DataKey)
+		if err != nil {
+			return nil, fmt.Errorf("BANHAO_DATA_KEY: %w", err)
+		}
+		return k, nil
 	}
+	path := filepath.Join(cfg.DataDir, "banhao.key")
+	k, created, err := seal.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("personal data key: %w", err)
+	}
+	if created {
+		fmt.Fprintf(stdout, "created the personal data key %s: back it up with the database, without it sealed data cannot be read\n", path)
+	}
+	return k, nil
 }
 
 func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, svc *services) (*fiber.App, error) {
@@ -232,7 +272,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 		Metrics:        web.NewMetrics(reg),
 	})
 	web.OpsRoutes(app, st.ping, reg, openapi)
-	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat})
+	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens})
 	console.Routes(app, console.Deps{
 		Catalog: cat, Identity: svc.identity, Audit: svc.audit,
 		SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,

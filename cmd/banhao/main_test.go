@@ -221,14 +221,16 @@ func TestRunServesAndShutsDown(t *testing.T) {
 
 func TestRunRejectsBadConfig(t *testing.T) {
 	tests := map[string]map[string]string{
-		"synchronous":  {"BANHAO_SQLITE_SYNCHRONOUS": "OFF"},
-		"body limit":   {"BANHAO_BODY_LIMIT": "lots"},
-		"timeout":      {"BANHAO_REQUEST_TIMEOUT": "-1s"},
-		"login limit":  {"BANHAO_LOGINS_PER_MINUTE": "0"},
-		"mongo scheme": {"BANHAO_MONGODB_URI": "http://example"},
-		"missing file": {"BANHAO_MONGODB_URI_FILE": "/nonexistent/uri"},
-		"log level":    {"BANHAO_LOG_LEVEL": "loud"},
-		"boolean":      {"BANHAO_SEED": "perhaps"},
+		"synchronous":            {"BANHAO_SQLITE_SYNCHRONOUS": "OFF"},
+		"body limit":             {"BANHAO_BODY_LIMIT": "lots"},
+		"timeout":                {"BANHAO_REQUEST_TIMEOUT": "-1s"},
+		"login limit":            {"BANHAO_LOGINS_PER_MINUTE": "0"},
+		"mongo scheme":           {"BANHAO_MONGODB_URI": "http://example"},
+		"missing file":           {"BANHAO_MONGODB_URI_FILE": "/nonexistent/uri"},
+		"mongo without key":      {"BANHAO_MONGODB_URI": "mongodb://127.0.0.1:1"},
+		"wechat half-configured": {"BANHAO_WECHAT_APPID": "wx123"},
+		"log level":              {"BANHAO_LOG_LEVEL": "loud"},
+		"boolean":                {"BANHAO_SEED": "perhaps"},
 	}
 	for name, env := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -250,8 +252,12 @@ func TestSecretFromFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("mongodb://db.example:27017/?replicaSet=rs0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	keyPath := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyPath, []byte("k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := parseConfig(nil, func(k string) string {
-		return map[string]string{"BANHAO_MONGODB_URI_FILE": path}[k]
+		return map[string]string{"BANHAO_MONGODB_URI_FILE": path, "BANHAO_DATA_KEY_FILE": keyPath}[k]
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -226,45 +226,55 @@ func rolesString(rs []Role) string {
 
 // AuthenticateStaff returns the session and account of a bearer token. A
 // session in use is extended by StaffIdle, never beyond StaffMax after
-// login; the store is written at most once a minute per session.
+// login.
 func (s *Service) AuthenticateStaff(ctx context.Context, token string) (Session, Staff, error) {
-	unauth := apperr.New(apperr.Unauthorized, "登录已失效，请重新登录")
-	if token == "" || len(token) > 100 {
-		return Session{}, Staff{}, unauth
-	}
-	sess, err := s.sessions.GetSession(ctx, TokenID(token))
-	if apperr.Is(err, apperr.NotFound) {
-		return Session{}, Staff{}, unauth
-	}
+	sess, err := authenticate(ctx, s.sessions, token, KindStaff, s.now(), s.cfg.StaffIdle, s.cfg.StaffMax)
 	if err != nil {
 		return Session{}, Staff{}, err
-	}
-	now := s.now()
-	if sess.Kind != KindStaff || !sess.Active(now) {
-		return Session{}, Staff{}, unauth
 	}
 	st, err := s.staff.GetStaff(ctx, sess.Subject)
+	if apperr.Is(err, apperr.NotFound) || (err == nil && st.Disabled) {
+		return Session{}, Staff{}, errSessionGone()
+	}
 	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			return Session{}, Staff{}, unauth
-		}
 		return Session{}, Staff{}, err
 	}
-	if st.Disabled {
-		return Session{}, Staff{}, unauth
+	return sess, st, nil
+}
+
+func errSessionGone() error {
+	return apperr.New(apperr.Unauthorized, "登录已失效，请重新登录")
+}
+
+// authenticate finds the active session of a token of the given kind and
+// extends it by idle, never beyond maxAge after login; the store is
+// written at most once a minute per session.
+func authenticate(ctx context.Context, store SessionStore, token string, kind Kind, now time.Time, idle, maxAge time.Duration) (Session, error) {
+	if token == "" || len(token) > 100 {
+		return Session{}, errSessionGone()
+	}
+	sess, err := store.GetSession(ctx, TokenID(token))
+	if apperr.Is(err, apperr.NotFound) {
+		return Session{}, errSessionGone()
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	if sess.Kind != kind || !sess.Active(now) {
+		return Session{}, errSessionGone()
 	}
 	if now.Sub(sess.LastSeen) > time.Minute {
 		at := now.UTC().Truncate(time.Millisecond)
-		exp := at.Add(s.cfg.StaffIdle)
-		if limit := sess.CreatedAt.Add(s.cfg.StaffMax); limit.Before(exp) {
+		exp := at.Add(idle)
+		if limit := sess.CreatedAt.Add(maxAge); limit.Before(exp) {
 			exp = limit
 		}
-		if err := s.sessions.TouchSession(ctx, sess.ID, at, exp); err != nil {
-			return Session{}, Staff{}, err
+		if err := store.TouchSession(ctx, sess.ID, at, exp); err != nil {
+			return Session{}, err
 		}
 		sess.LastSeen, sess.ExpiresAt = at, exp
 	}
-	return sess, st, nil
+	return sess, nil
 }
 
 // Logout ends the session of token.

@@ -86,6 +86,21 @@ var migrations = []string{
 	CREATE INDEX audit_by_center ON audit (center, id);
 	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
 	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;`,
+	// 3: citizens of the mini-program. Personal data only sealed; the
+	// unique id_index makes "one ID number, one account" atomic.
+	`CREATE TABLE citizens (
+		id           TEXT PRIMARY KEY,
+		open_id      TEXT NOT NULL UNIQUE,
+		union_id     TEXT NOT NULL,
+		name_sealed  TEXT NOT NULL,
+		id_sealed    TEXT NOT NULL,
+		phone_sealed TEXT NOT NULL,
+		id_index     TEXT NOT NULL UNIQUE,
+		phone_index  TEXT NOT NULL,
+		bound_at     INTEGER NOT NULL,
+		created_at   INTEGER NOT NULL
+	);
+	CREATE INDEX citizens_by_phone ON citizens (phone_index);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -36,6 +36,7 @@ type stores struct {
 	staff    identity.StaffStore
 	sessions identity.SessionStore
 	audit    audit.Store
+	citizens identity.CitizenStore
 }
 
 // backend is one storage implementation under test.
@@ -101,6 +102,7 @@ func openSQLite(t *testing.T) stores {
 		staff:    ids,
 		sessions: ids,
 		audit:    sqlite.NewAuditStore(db),
+		citizens: sqlite.NewCitizenStore(db),
 	}
 }
 
@@ -184,5 +186,6 @@ func openMongoStores(t *testing.T, uri, database string, maxPool uint64) stores 
 		staff:    ids,
 		sessions: ids,
 		audit:    mongo.NewAuditStore(db),
+		citizens: mongo.NewCitizenStore(db),
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/identity"
 )
 
 // ProblemType prefixes a code to make a problem's type URI.
@@ -37,6 +38,9 @@ var statusOf = map[apperr.Code]int{
 	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
 	codeUnsupportedMedia:   http.StatusUnsupportedMediaType,
 	codeHeadersTooLarge:    http.StatusRequestHeaderFieldsTooLarge,
+
+	identity.CodeIDNumberBound: http.StatusConflict,
+	identity.CodeAlreadyBound:  http.StatusConflict,
 }
 
 const (
@@ -83,6 +87,9 @@ var titles = map[apperr.Code]string{
 	codeMethodNotAllowed:   "不支持该请求方法",
 	codeUnsupportedMedia:   "不支持的内容类型",
 	codeHeadersTooLarge:    "请求头或地址过长",
+
+	identity.CodeIDNumberBound: "身份证号码已被绑定",
+	identity.CodeAlreadyBound:  "账号已实名绑定",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own
