@@ -20,6 +20,7 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Identity *identity.Service
 	Audit    *audit.Log
+	Kiosks   *identity.Kiosks
 	// SecureCookies marks the session cookies Secure (HTTPS only).
 	SecureCookies bool
 	// LoginsPerMinute caps login attempts per client address.
@@ -39,6 +40,9 @@ func Routes(app fiber.Router, d Deps) {
 	admin := requireRole(ids, identity.RoleAdmin)
 	staff.Get("/accounts", admin, handleStaffList(ids))
 	staff.Post("/accounts", admin, handleStaffCreate(ids))
+	staff.Get("/kiosks", admin, handleKioskList(d.Kiosks))
+	staff.Post("/kiosks", admin, handleKioskRegister(d.Kiosks))
+	staff.Post("/kiosks/:id/revoke", admin, handleKioskRevoke(d.Kiosks))
 	staff.Get("/audit", requireRole(ids, identity.RoleAdmin, identity.RoleSupervisor), handleAuditList(d.Audit))
 
 	staff.Get("/matters", admin, handleMatterList(d.Catalog))

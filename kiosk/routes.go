@@ -1,6 +1,8 @@
 // Package kiosk serves the lobby self-service kiosk: its pages (browse the
 // eleven sectors, read a matter's guide, search with the on-screen
-// keyboard) and, later, the kiosk API under /api/v1/kiosk/.
+// keyboard) and the kiosk API under /api/v1/kiosk/, where every request is
+// signed by a registered kiosk and a citizen's session starts from their
+// ID card.
 package kiosk
 
 import (
@@ -15,6 +17,7 @@ import (
 
 	"github.com/banhao/banhao/assets"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/identity"
 )
 
 // Deps are the services and settings the kiosk calls.
@@ -23,6 +26,8 @@ type Deps struct {
 	// Center is the code of the center the kiosk pages show; empty means
 	// the first county center in the catalog.
 	Center string
+	// Kiosks checks kiosk request signatures and runs card sessions.
+	Kiosks *identity.Kiosks
 	// IdleReset is how long a kiosk page stays without a touch before it
 	// goes back to the home page; 0 never resets.
 	IdleReset time.Duration
@@ -44,5 +49,11 @@ func Routes(app *fiber.App, d Deps) error {
 	app.Get("/kiosk/search", p.handleSearch())
 	app.Get("/kiosk/sectors/:code", p.handleSector())
 	app.Get("/kiosk/matters/:code", p.handleMatter())
+
+	api := app.Group("/api/v1/kiosk", requireKiosk(d.Kiosks))
+	api.Post("/heartbeat", handleHeartbeat(d.Kiosks))
+	api.Post("/card-sessions", handleCardSessionStart(d.Kiosks))
+	api.Get("/card-sessions/current", handleCardSessionGet(d.Kiosks))
+	api.Delete("/card-sessions/current", handleCardSessionEnd(d.Kiosks))
 	return nil
 }

@@ -50,6 +50,7 @@ type stores struct {
 	staff    identity.StaffStore
 	sessions identity.SessionStore
 	citizens identity.CitizenStore
+	kiosks   identity.KioskStore
 	audit    audit.Store
 	ping     func(context.Context) error
 	close    func() error
@@ -68,6 +69,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			staff:    ids,
 			sessions: ids,
 			citizens: mongo.NewCitizenStore(db),
+			kiosks:   mongo.NewKioskStore(db),
 			audit:    mongo.NewAuditStore(db),
 			ping:     db.Ping,
 			close: func() error {
@@ -89,6 +91,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		staff:    ids,
 		sessions: ids,
 		citizens: sqlite.NewCitizenStore(db),
+		kiosks:   sqlite.NewKioskStore(db),
 		audit:    sqlite.NewAuditStore(db),
 		ping:     db.Ping,
 		close:    db.Close,
@@ -195,7 +198,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	refreshed := make(chan struct{})
 	go func() {
 		defer close(refreshed)
-		refreshLoop(bg, cat, cfg.CatalogRefresh, log)
+		refreshLoop(bg, cfg.CatalogRefresh, log, "catalog search refresh", cat.Refresh)
+	}()
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		refreshLoop(bg, time.Minute, log, "kiosk nonce sweep", func(ctx context.Context) error {
+			_, err := svc.kiosks.SweepNonces(ctx)
+			return err
+		})
 	}()
 
 	serveErr := make(chan error, 1)
@@ -212,6 +223,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	stopBG()
 	<-refreshed
+	<-swept
 	return err
 }
 
@@ -221,6 +233,7 @@ type services struct {
 	catalog  *catalog.Service
 	identity *identity.Service
 	citizens *identity.Citizens
+	kiosks   *identity.Kiosks
 }
 
 func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (*services, error) {
@@ -234,6 +247,7 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 		catalog:  catalog.NewService(st.catalog, al, time.Now, log),
 		identity: identity.NewService(st.staff, st.sessions, al, log, time.Now, identity.DefaultConfig()),
 		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, wx, al, log, time.Now, identity.CitizensConfig{DevLogin: cfg.Dev}),
+		kiosks:   identity.NewKiosks(st.kiosks, st.sessions, keys, al, log, time.Now),
 	}, nil
 }
 
@@ -274,19 +288,23 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens})
 	console.Routes(app, console.Deps{
-		Catalog: cat, Identity: svc.identity, Audit: svc.audit,
+		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks,
 		SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,
 	})
-	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Log: log}); err != nil {
+	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat}); err != nil {
+		return nil, err
+	}
+	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Log: log}); err != nil {
 		return nil, err
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })
 	return app, nil
 }
 
-// refreshLoop rebuilds the search index periodically so that catalog
-// edits made through other servers of a MongoDB deployment reach search.
-func refreshLoop(ctx context.Context, cat *catalog.Service, every time.Duration, log *slog.Logger) {
+// refreshLoop runs a periodic background job until ctx ends: the search
+// index rebuild (so that catalog edits made through other servers of a
+// MongoDB deployment reach search) and the sweep of old kiosk nonces.
+func refreshLoop(ctx context.Context, every time.Duration, log *slog.Logger, what string, job func(context.Context) error) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -295,8 +313,8 @@ func refreshLoop(ctx context.Context, cat *catalog.Service, every time.Duration,
 			return
 		case <-t.C:
 			rctx, cancel := context.WithTimeout(ctx, every)
-			if err := cat.Refresh(rctx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Warn("catalog search refresh failed", "err", err)
+			if err := job(rctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn(what+" failed", "err", err)
 			}
 			cancel()
 		}

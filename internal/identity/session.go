@@ -16,6 +16,9 @@ const (
 	KindStaff   Kind = "staff"
 	KindCitizen Kind = "citizen"
 	KindCourier Kind = "courier"
+	// KindCard is a citizen's session at a kiosk, opened by reading their
+	// ID card and bound to that kiosk.
+	KindCard Kind = "card"
 )
 
 // Session is a logged-in party. The token given to the client is never
@@ -24,8 +27,12 @@ const (
 type Session struct {
 	ID      string
 	Kind    Kind
-	Subject string // staff, citizen or courier ID
+	Subject string // staff, citizen or courier ID; for a card session the ID number's blind index
 	Center  string
+	// Kiosk is the kiosk a card session is bound to.
+	Kiosk string
+	// Sealed holds a card session's sealed card data (name, ID number).
+	Sealed string
 	// CSRF is the anti-forgery token cookie-authenticated requests must echo.
 	CSRF      string
 	CreatedAt time.Time

@@ -103,6 +103,8 @@ type sessionDoc struct {
 	Kind      identity.Kind `bson:"kind"`
 	Subject   string        `bson:"subject"`
 	Center    string        `bson:"center"`
+	Kiosk     string        `bson:"kiosk"`
+	Sealed    string        `bson:"sealed"`
 	CSRF      string        `bson:"csrf"`
 	CreatedAt time.Time     `bson:"created_at"`
 	LastSeen  time.Time     `bson:"last_seen"`

@@ -161,8 +161,8 @@ func (s *IdentityStore) exec(ctx context.Context, what, q string, args ...any) e
 // CreateSession implements identity.SessionStore.
 func (s *IdentityStore) CreateSession(ctx context.Context, se identity.Session) error {
 	return s.db.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(`INSERT INTO sessions (id, kind, subject, center, csrf, created_at, last_seen, expires_at, revoked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, se.ID, se.Kind, se.Subject, se.Center, se.CSRF,
+		_, err := tx.Exec(`INSERT INTO sessions (id, kind, subject, center, kiosk, sealed, csrf, created_at, last_seen, expires_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, se.ID, se.Kind, se.Subject, se.Center, se.Kiosk, se.Sealed, se.CSRF,
 			ms(se.CreatedAt), ms(se.LastSeen), ms(se.ExpiresAt), ms(se.RevokedAt))
 		if isUnique(err) {
 			return apperr.New(apperr.Conflict, "会话已存在")
@@ -177,12 +177,12 @@ func (s *IdentityStore) CreateSession(ctx context.Context, se identity.Session) 
 // GetSession implements identity.SessionStore.
 func (s *IdentityStore) GetSession(ctx context.Context, id string) (identity.Session, error) {
 	var se identity.Session
-	st, err := s.db.readStmt(ctx, `SELECT id, kind, subject, center, csrf, created_at, last_seen, expires_at, revoked_at FROM sessions WHERE id = ?`)
+	st, err := s.db.readStmt(ctx, `SELECT id, kind, subject, center, kiosk, sealed, csrf, created_at, last_seen, expires_at, revoked_at FROM sessions WHERE id = ?`)
 	if err != nil {
 		return se, fmt.Errorf("sqlite: get session: %w", err)
 	}
 	var created, seen, expires, revoked int64
-	err = st.QueryRowContext(ctx, id).Scan(&se.ID, &se.Kind, &se.Subject, &se.Center, &se.CSRF, &created, &seen, &expires, &revoked)
+	err = st.QueryRowContext(ctx, id).Scan(&se.ID, &se.Kind, &se.Subject, &se.Center, &se.Kiosk, &se.Sealed, &se.CSRF, &created, &seen, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return se, apperr.New(apperr.NotFound, "会话不存在")
 	}

@@ -101,6 +101,30 @@ var migrations = []string{
 		created_at   INTEGER NOT NULL
 	);
 	CREATE INDEX citizens_by_phone ON citizens (phone_index);`,
+	// 4: kiosks, their request nonces, and card sessions bound to a kiosk.
+	`ALTER TABLE sessions ADD COLUMN kiosk TEXT NOT NULL DEFAULT '';
+	ALTER TABLE sessions ADD COLUMN sealed TEXT NOT NULL DEFAULT '';
+	CREATE TABLE kiosks (
+		id             TEXT PRIMARY KEY,
+		center         TEXT NOT NULL,
+		location       TEXT NOT NULL,
+		card_reader    INTEGER NOT NULL,
+		printer        INTEGER NOT NULL,
+		secret_sealed  TEXT NOT NULL,
+		revoked_at     INTEGER NOT NULL DEFAULT 0,
+		created_at     INTEGER NOT NULL,
+		last_seen      INTEGER NOT NULL DEFAULT 0,
+		printer_status TEXT NOT NULL DEFAULT '',
+		reader_status  TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX kiosks_by_center ON kiosks (center, id);
+	CREATE TABLE kiosk_nonces (
+		kiosk TEXT NOT NULL,
+		nonce TEXT NOT NULL,
+		at    INTEGER NOT NULL,
+		PRIMARY KEY (kiosk, nonce)
+	);
+	CREATE INDEX kiosk_nonces_by_time ON kiosk_nonces (at);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

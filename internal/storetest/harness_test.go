@@ -37,6 +37,7 @@ type stores struct {
 	sessions identity.SessionStore
 	audit    audit.Store
 	citizens identity.CitizenStore
+	kiosks   identity.KioskStore
 }
 
 // backend is one storage implementation under test.
@@ -103,6 +104,7 @@ func openSQLite(t *testing.T) stores {
 		sessions: ids,
 		audit:    sqlite.NewAuditStore(db),
 		citizens: sqlite.NewCitizenStore(db),
+		kiosks:   sqlite.NewKioskStore(db),
 	}
 }
 
@@ -187,5 +189,6 @@ func openMongoStores(t *testing.T, uri, database string, maxPool uint64) stores 
 		sessions: ids,
 		audit:    mongo.NewAuditStore(db),
 		citizens: mongo.NewCitizenStore(db),
+		kiosks:   mongo.NewKioskStore(db),
 	}
 }

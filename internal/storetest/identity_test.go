@@ -42,6 +42,7 @@ var sessionScenarios = []scenario[identity.SessionStore]{
 	{"touch moves last seen and expiry only", testSessionTouch},
 	{"revoke ends a session once and keeps the first time", testSessionRevoke},
 	{"revoking a party's sessions ends only its active ones", testRevokeSubjectSessions},
+	{"a card session keeps its kiosk and sealed card data", testCardSession},
 }
 
 // lockLimit is the deployment default: five failures lock an account.
@@ -591,4 +592,29 @@ func testRevokeSubjectSessions(t *testing.T, s identity.SessionStore) {
 	if got := getSession(t, s, "desk"); !got.RevokedAt.Equal(stored(ended)) {
 		t.Errorf("desk after second revoke: revoked at %v, want %v", got.RevokedAt, stored(ended))
 	}
+}
+
+// testCardSession is a citizen at a kiosk: the session is bound to that
+// kiosk and holds the card it was opened with, through its whole life.
+func testCardSession(t *testing.T, s identity.SessionStore) {
+	ctx := t.Context()
+	card := webSession("card", identity.KindCard, "bi:id_number:aaaa")
+	card.Kiosk, card.Sealed = "ks0195a1b2c3d4e5f60718293a4b5c", "v1.sealed-card-holder"
+	staff := webSession("staff", identity.KindStaff, "st1")
+	must(t, "create card session", s.CreateSession(ctx, card))
+	must(t, "create staff session", s.CreateSession(ctx, staff))
+
+	want := storedSession(card)
+	sameSession(t, "card session", getSession(t, s, "card"), want)
+	sameSession(t, "staff session beside it", getSession(t, s, "staff"), storedSession(staff))
+
+	seen := at.Add(90 * time.Second)
+	must(t, "touch", s.TouchSession(ctx, card.ID, seen, seen.Add(2*time.Minute)))
+	want.LastSeen, want.ExpiresAt = stored(seen), stored(seen.Add(2*time.Minute))
+	sameSession(t, "card session after touch", getSession(t, s, "card"), want)
+
+	ended := at.Add(3 * time.Minute)
+	must(t, "revoke", s.RevokeSession(ctx, card.ID, ended))
+	want.RevokedAt = stored(ended)
+	sameSession(t, "card session after revoke", getSession(t, s, "card"), want)
 }

@@ -41,6 +41,11 @@ var statusOf = map[apperr.Code]int{
 
 	identity.CodeIDNumberBound: http.StatusConflict,
 	identity.CodeAlreadyBound:  http.StatusConflict,
+	identity.CodeKioskProof:    http.StatusUnauthorized,
+	identity.CodeKioskClock:    http.StatusUnauthorized,
+	identity.CodeKioskReplay:   http.StatusUnauthorized,
+	identity.CodeKioskRevoked:  http.StatusUnauthorized,
+	identity.CodeCardExpired:   http.StatusUnprocessableEntity,
 }
 
 const (
@@ -90,6 +95,11 @@ var titles = map[apperr.Code]string{
 
 	identity.CodeIDNumberBound: "身份证号码已被绑定",
 	identity.CodeAlreadyBound:  "账号已实名绑定",
+	identity.CodeKioskProof:    "自助终端验证失败",
+	identity.CodeKioskClock:    "自助终端时钟不准",
+	identity.CodeKioskReplay:   "重复请求",
+	identity.CodeKioskRevoked:  "自助终端已停用",
+	identity.CodeCardExpired:   "证件不在有效期内",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own
