@@ -1,18 +1,15 @@
-// Package console is the staff HTTP API (/api/v1/staff/) and, later, the
-// staff console pages: login and sessions, staff accounts, the audit log,
-// and catalog administration.
+// Package console is the staff HTTP API (/api/v1/staff/) and the staff
+// console pages (/console/): login and sessions, staff and courier
+// accounts, kiosks, the audit log, and catalog administration.
 package console
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
-	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/web"
 )
 
 // Deps are the services and settings the console calls.
@@ -30,7 +27,7 @@ type Deps struct {
 // Routes registers every route of this package on app.
 func Routes(app fiber.Router, d Deps) {
 	ids := d.Identity
-	app.Post("/api/v1/staff/login", loginLimiter(d.LoginsPerMinute), handleLogin(ids, d.SecureCookies))
+	app.Post("/api/v1/staff/login", web.LoginLimiter(d.LoginsPerMinute), handleLogin(ids, d.SecureCookies))
 
 	staff := app.Group("/api/v1/staff", requireStaff(ids))
 	staff.Post("/logout", handleLogout(ids))
@@ -40,6 +37,7 @@ func Routes(app fiber.Router, d Deps) {
 	admin := requireRole(ids, identity.RoleAdmin)
 	staff.Get("/accounts", admin, handleStaffList(ids))
 	staff.Post("/accounts", admin, handleStaffCreate(ids))
+	staff.Post("/couriers", admin, handleCourierCreate(ids))
 	staff.Get("/kiosks", admin, handleKioskList(d.Kiosks))
 	staff.Post("/kiosks", admin, handleKioskRegister(d.Kiosks))
 	staff.Post("/kiosks/:id/revoke", admin, handleKioskRevoke(d.Kiosks))
@@ -50,21 +48,4 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/matters/:code/versions/:version", admin, handleMatterVersion(d.Catalog))
 	staff.Put("/matters/:code", admin, handleMatterRevise(d.Catalog))
 	staff.Post("/matters/:code/retire", admin, handleMatterRetire(d.Catalog))
-}
-
-// loginLimiter slows password guessing from one address: beyond perMinute
-// attempts it answers 429 with Retry-After, before any password is hashed.
-func loginLimiter(perMinute int) fiber.Handler {
-	if perMinute <= 0 {
-		perMinute = 10
-	}
-	return limiter.New(limiter.Config{
-		Max:        perMinute,
-		Expiration: time.Minute,
-		LimitReached: func(c *fiber.Ctx) error {
-			e := apperr.New(apperr.TooManyRequests, "登录尝试过于频繁，请稍后再试")
-			e.RetryAfter = time.Minute
-			return e
-		},
-	})
 }

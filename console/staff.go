@@ -25,12 +25,13 @@ type staffView struct {
 	Roles      []identity.Role `json:"roles"`
 	RoleLabels []string        `json:"role_labels"`
 	Sectors    []string        `json:"sectors"`
+	Company    string          `json:"company,omitempty"`
 	Disabled   bool            `json:"disabled"`
 }
 
 func viewStaff(st identity.Staff) staffView {
 	v := staffView{ID: st.ID, Center: st.Center, Username: st.Username, Name: st.Name,
-		Roles: st.Roles, Sectors: st.Sectors, Disabled: st.Disabled, RoleLabels: []string{}}
+		Roles: st.Roles, Sectors: st.Sectors, Company: st.Company, Disabled: st.Disabled, RoleLabels: []string{}}
 	if v.Sectors == nil {
 		v.Sectors = []string{}
 	}
@@ -193,5 +194,31 @@ func handleAuditList(al *audit.Log) fiber.Handler {
 			next = recs[len(recs)-1].ID
 		}
 		return c.JSON(fiber.Map{"items": items, "next": next})
+	}
+}
+
+type createCourierRequest struct {
+	Username string `json:"username"`
+	Name     string `json:"name"`
+	Company  string `json:"company"`
+	Password string `json:"password"`
+}
+
+// handleCourierCreate opens a courier account at the administrator's center.
+func handleCourierCreate(ids *identity.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req createCourierRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		admin := staffOf(c)
+		st, err := ids.CreateStaff(c.UserContext(), "staff:"+admin.ID, identity.NewStaff{
+			Center: admin.Center, Username: req.Username, Name: req.Name, Company: req.Company,
+			Roles: []identity.Role{identity.RoleCourier}, Password: req.Password,
+		}, origin(c))
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(viewStaff(st))
 	}
 }

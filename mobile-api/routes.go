@@ -1,5 +1,6 @@
-// Package mobileapi is the HTTP API of the WeChat mini-program and the
-// courier phones, and the public catalog reads that every client shares
+// Package mobileapi is the HTTP API of the WeChat mini-program
+// (/api/v1/mp/) and the courier phones (/api/v1/courier/), and the public
+// catalog reads that every client shares
 // (/api/v1/centers, /sectors, /matters). It parses, validates, calls the
 // business packages and renders; it holds no business rules.
 package mobileapi
@@ -9,12 +10,17 @@ import (
 
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/web"
 )
 
 // Deps are the services the mobile API calls.
 type Deps struct {
 	Catalog  *catalog.Service
 	Citizens *identity.Citizens
+	// Staff logs couriers in: couriers are accounts with the courier role.
+	Staff *identity.Service
+	// CourierLoginsPerMinute caps courier login attempts per address.
+	CourierLoginsPerMinute int
 }
 
 // Routes registers every route of this package on app.
@@ -31,4 +37,9 @@ func Routes(app fiber.Router, d Deps) {
 	mp.Get("/me", handleMe(d.Citizens))
 	mp.Post("/me/real-name", handleRealName(d.Citizens))
 	mp.Get("/me/data-use", handleDataUse(d.Citizens))
+
+	v1.Post("/courier/login", web.LoginLimiter(d.CourierLoginsPerMinute), handleCourierLogin(d.Staff))
+	courier := v1.Group("/courier", requireCourier(d.Staff))
+	courier.Get("/me", handleCourierMe())
+	courier.Post("/logout", handleCourierLogout(d.Staff))
 }

@@ -191,6 +191,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	base := baseURL(ln.Addr())
 	fmt.Fprintf(stdout, "banhao listening on %s (store: %s)\n", base, st.desc)
 	fmt.Fprintf(stdout, "  kiosk page:   %s/kiosk/\n", base)
+	fmt.Fprintf(stdout, "  staff console: %s/console/\n", base)
 	fmt.Fprintf(stdout, "  API document: %s/openapi.json\n", base)
 	fmt.Fprintf(stdout, "  health check: %s/healthz\n", base)
 
@@ -286,7 +287,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 		Metrics:        web.NewMetrics(reg),
 	})
 	web.OpsRoutes(app, st.ping, reg, openapi)
-	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens})
+	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Staff: svc.identity, CourierLoginsPerMinute: cfg.LoginsPerMinute})
 	console.Routes(app, console.Deps{
 		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks,
 		SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,

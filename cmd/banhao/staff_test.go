@@ -210,3 +210,38 @@ func TestDevModeCreatesDemoAdmin(t *testing.T) {
 	}
 	s.login(t, "admin", pw)
 }
+
+func TestCourierAccounts(t *testing.T) {
+	s := startServer(t, nil)
+	admin := s.admin(t)
+	code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/couriers", admin,
+		strings.NewReader(`{"username":"courier1","name":"赵师傅","company":"中国邮政EMS","password":"`+testPassword+`"}`))
+	if code != http.StatusCreated || !strings.Contains(body, `"company":"中国邮政EMS"`) {
+		t.Fatalf("create courier: %d %s", code, body)
+	}
+	code, ctype, body := s.do(t, http.MethodPost, "/api/v1/staff/couriers", admin,
+		strings.NewReader(`{"username":"courier2","name":"钱师傅","company":"","password":"`+testPassword+`"}`))
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "company")
+
+	// A courier logs in at the courier entrance only.
+	code, _, body = s.do(t, http.MethodPost, "/api/v1/courier/login", "", loginBody("courier1", testPassword))
+	if code != 200 {
+		t.Fatalf("courier login: %d %s", code, body)
+	}
+	var l struct {
+		Token string `json:"token"`
+	}
+	json.Unmarshal([]byte(body), &l)
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/courier/me", l.Token, nil); code != 200 || !strings.Contains(body, "赵师傅") {
+		t.Fatalf("courier me: %d %s", code, body)
+	}
+	code, ctype, body = s.do(t, http.MethodGet, "/api/v1/staff/me", l.Token, nil)
+	wantProblem(t, code, ctype, body, 401, "unauthorized", "")
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/login", "", loginBody("courier1", testPassword))
+	wantProblem(t, code, ctype, body, 403, "forbidden", "")
+	// And staff do not log in at the courier entrance.
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/courier/login", "", loginBody("admin", testPassword))
+	wantProblem(t, code, ctype, body, 403, "forbidden", "")
+	code, ctype, body = s.do(t, http.MethodGet, "/api/v1/courier/me", admin, nil)
+	wantProblem(t, code, ctype, body, 401, "unauthorized", "")
+}

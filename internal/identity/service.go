@@ -90,6 +90,8 @@ type NewStaff struct {
 	Name     string
 	Roles    []Role
 	Sectors  []string
+	// Company is a courier's delivery company.
+	Company  string
 	Password string
 }
 
@@ -104,6 +106,7 @@ func (s *Service) CreateStaff(ctx context.Context, actor string, n NewStaff, fro
 		Name:              strings.TrimSpace(n.Name),
 		Roles:             n.Roles,
 		Sectors:           n.Sectors,
+		Company:           strings.TrimSpace(n.Company),
 		PasswordChangedAt: now,
 		CreatedAt:         now,
 	}
@@ -147,10 +150,20 @@ type Login struct {
 
 func errBadLogin() error { return apperr.New(apperr.Unauthorized, "用户名或密码错误") }
 
-// LoginStaff checks a username and password and opens a session. Every
-// failure gives the same answer whether the username exists or not;
-// LockAfter failures in a row lock the account for LockFor.
+// LoginStaff checks a username and password and opens a staff session.
+// Every failure gives the same answer whether the username exists or not;
+// LockAfter failures in a row lock the account for LockFor. Couriers log
+// in with LoginCourier, not here.
 func (s *Service) LoginStaff(ctx context.Context, username, password string, from Origin) (Login, error) {
+	return s.login(ctx, username, password, from, KindStaff)
+}
+
+// LoginCourier is LoginStaff for courier accounts, at the courier entrance.
+func (s *Service) LoginCourier(ctx context.Context, username, password string, from Origin) (Login, error) {
+	return s.login(ctx, username, password, from, KindCourier)
+}
+
+func (s *Service) login(ctx context.Context, username, password string, from Origin, kind Kind) (Login, error) {
 	now := s.now()
 	username = NormalizeUsername(username)
 	st, err := s.staff.GetStaffByUsername(ctx, username)
@@ -183,6 +196,13 @@ func (s *Service) LoginStaff(ctx context.Context, username, password string, fro
 		}
 		return Login{}, errBadLogin()
 	}
+	if (kind == KindCourier) != st.HasRole(RoleCourier) {
+		s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Center: st.Center, Action: "login", Target: string(kind), Outcome: audit.OutcomeDenied, IP: from.IP})
+		if kind == KindCourier {
+			return Login{}, apperr.New(apperr.Forbidden, "该账号不是快递员账号，请从工作人员入口登录")
+		}
+		return Login{}, apperr.New(apperr.Forbidden, "快递员请从快递员入口登录")
+	}
 	if st.FailedLogins > 0 {
 		if err := s.staff.ResetFailedLogins(ctx, st.ID); err != nil {
 			return Login{}, err
@@ -199,7 +219,7 @@ func (s *Service) LoginStaff(ctx context.Context, username, password string, fro
 	token, id := newToken()
 	at := now.UTC().Truncate(time.Millisecond)
 	sess := Session{
-		ID: id, Kind: KindStaff, Subject: st.ID, Center: st.Center, CSRF: randomString(),
+		ID: id, Kind: kind, Subject: st.ID, Center: st.Center, CSRF: randomString(),
 		CreatedAt: at, LastSeen: at, ExpiresAt: at.Add(min(s.cfg.StaffIdle, s.cfg.StaffMax)),
 	}
 	if err := s.sessions.CreateSession(ctx, sess); err != nil {
@@ -228,7 +248,16 @@ func rolesString(rs []Role) string {
 // session in use is extended by StaffIdle, never beyond StaffMax after
 // login.
 func (s *Service) AuthenticateStaff(ctx context.Context, token string) (Session, Staff, error) {
-	sess, err := authenticate(ctx, s.sessions, token, KindStaff, s.now(), s.cfg.StaffIdle, s.cfg.StaffMax)
+	return s.authenticateAccount(ctx, token, KindStaff)
+}
+
+// AuthenticateCourier is AuthenticateStaff for courier sessions.
+func (s *Service) AuthenticateCourier(ctx context.Context, token string) (Session, Staff, error) {
+	return s.authenticateAccount(ctx, token, KindCourier)
+}
+
+func (s *Service) authenticateAccount(ctx context.Context, token string, kind Kind) (Session, Staff, error) {
+	sess, err := authenticate(ctx, s.sessions, token, kind, s.now(), s.cfg.StaffIdle, s.cfg.StaffMax)
 	if err != nil {
 		return Session{}, Staff{}, err
 	}

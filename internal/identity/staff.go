@@ -19,6 +19,9 @@ const (
 	RoleApprover   Role = "approver"   // 后台审批: decides cases of their sectors
 	RoleSupervisor Role = "supervisor" // 督办: watches deadlines and reviews
 	RoleAdmin      Role = "admin"      // maintains the catalog, windows, kiosks, accounts
+	// RoleCourier is a courier of a delivery company: it logs in only at
+	// the courier entrance and sees only the parcels assigned to it.
+	RoleCourier Role = "courier"
 )
 
 // Label returns the Chinese name of a role, or "" if unknown.
@@ -32,6 +35,8 @@ func (r Role) Label() string {
 		return "督办"
 	case RoleAdmin:
 		return "管理员"
+	case RoleCourier:
+		return "快递员"
 	}
 	return ""
 }
@@ -46,7 +51,9 @@ type Staff struct {
 	Roles []Role
 	// Sectors limit where a clerk or approver acts; empty means every
 	// sector of the center.
-	Sectors      []string
+	Sectors []string
+	// Company is a courier's delivery company; empty for staff.
+	Company      string
 	PasswordHash string
 	Disabled     bool
 	// FailedLogins counts failed logins since the last success; at the
@@ -110,9 +117,18 @@ func (s *Staff) validate() error {
 	if len(s.Roles) == 0 {
 		add("roles", "至少一个角色")
 	}
+	courier := s.HasRole(RoleCourier)
+	if courier && len(s.Roles) > 1 {
+		add("roles", "快递员账号不能兼任其他角色")
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(s.Company)); courier && (n == 0 || n > 32) {
+		add("company", "请填写快递公司（1-32 个字）")
+	} else if !courier && n > 0 {
+		add("company", "只有快递员账号填写快递公司")
+	}
 	for _, r := range s.Roles {
 		if r.Label() == "" {
-			add("roles", "角色须为 clerk、approver、supervisor 或 admin")
+			add("roles", "角色须为 clerk、approver、supervisor、admin 或 courier")
 			break
 		}
 	}

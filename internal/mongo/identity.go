@@ -72,6 +72,7 @@ type staffDoc struct {
 	Name              string          `bson:"name"`
 	Roles             []identity.Role `bson:"roles"`
 	Sectors           []string        `bson:"sectors"`
+	Company           string          `bson:"company"`
 	PasswordHash      string          `bson:"password_hash"`
 	Disabled          bool            `bson:"disabled"`
 	FailedLogins      int             `bson:"failed_logins"`

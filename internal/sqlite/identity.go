@@ -26,7 +26,7 @@ var (
 // NewIdentityStore returns the identity store on db.
 func NewIdentityStore(db *DB) *IdentityStore { return &IdentityStore{db: db} }
 
-const staffColumns = `id, center, username, name, roles, sectors, password_hash, disabled,
+const staffColumns = `id, center, username, name, roles, sectors, company, password_hash, disabled,
 	failed_logins, locked_until, password_changed_at, created_at`
 
 func scanStaff(sc interface{ Scan(...any) error }) (identity.Staff, error) {
@@ -34,7 +34,7 @@ func scanStaff(sc interface{ Scan(...any) error }) (identity.Staff, error) {
 	var roles, sectors string
 	var disabled int
 	var locked, changed, created int64
-	if err := sc.Scan(&s.ID, &s.Center, &s.Username, &s.Name, &roles, &sectors, &s.PasswordHash, &disabled,
+	if err := sc.Scan(&s.ID, &s.Center, &s.Username, &s.Name, &roles, &sectors, &s.Company, &s.PasswordHash, &disabled,
 		&s.FailedLogins, &locked, &changed, &created); err != nil {
 		return s, err
 	}
@@ -54,8 +54,8 @@ func (s *IdentityStore) CreateStaff(ctx context.Context, st identity.Staff) erro
 	roles, _ := json.Marshal(orEmpty(st.Roles))
 	sectors, _ := json.Marshal(orEmpty(st.Sectors))
 	return s.db.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(`INSERT INTO staff (`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			st.ID, st.Center, st.Username, st.Name, string(roles), string(sectors), st.PasswordHash, boolInt(st.Disabled),
+		_, err := tx.Exec(`INSERT INTO staff (`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			st.ID, st.Center, st.Username, st.Name, string(roles), string(sectors), st.Company, st.PasswordHash, boolInt(st.Disabled),
 			st.FailedLogins, ms(st.LockedUntil), ms(st.PasswordChangedAt), ms(st.CreatedAt))
 		if isUnique(err) {
 			return apperr.New(apperr.Conflict, "用户名已被使用")

@@ -125,6 +125,8 @@ var migrations = []string{
 		PRIMARY KEY (kiosk, nonce)
 	);
 	CREATE INDEX kiosk_nonces_by_time ON kiosk_nonces (at);`,
+	// 5: couriers are accounts with the courier role and a company.
+	`ALTER TABLE staff ADD COLUMN company TEXT NOT NULL DEFAULT '';`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
