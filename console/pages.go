@@ -65,6 +65,11 @@ type roleOption struct {
 	Label string
 }
 
+// staffName names one account for the audit log.
+type staffName struct {
+	ID, Name, Username string
+}
+
 // consoleView is what every console page template gets.
 type consoleView struct {
 	Title string
@@ -77,7 +82,14 @@ type consoleView struct {
 	// empty means all of the center's sectors.
 	StaffSectors []string
 	IsAdmin      bool
-	Roles        []roleOption
+	// CanAudit shows the audit log section, to administrators and
+	// supervisors (the roles the audit API admits).
+	CanAudit bool
+	// StaffNames name the center's accounts, so that the audit log shows
+	// who acted instead of an account ID; a supervisor has no account list
+	// to learn them from.
+	StaffNames []staffName
+	Roles      []roleOption
 	// Sectors are the center's sectors, offered to administrators when
 	// they limit a new account to some of them.
 	Sectors []catalog.Sector
@@ -143,7 +155,8 @@ func (p *consolePages) handleHome() fiber.Handler {
 		if !ok {
 			return c.Redirect("/console/login", fiber.StatusSeeOther)
 		}
-		v := consoleView{Title: "工作台首页", Staff: viewStaff(st), CenterName: st.Center, IsAdmin: st.HasRole(identity.RoleAdmin)}
+		v := consoleView{Title: "工作台首页", Staff: viewStaff(st), CenterName: st.Center, IsAdmin: st.HasRole(identity.RoleAdmin),
+			CanAudit: st.HasRole(identity.RoleAdmin) || st.HasRole(identity.RoleSupervisor)}
 		ce, err := p.d.Catalog.Center(c.UserContext(), st.Center)
 		switch {
 		case err == nil:
@@ -164,6 +177,15 @@ func (p *consolePages) handleHome() fiber.Handler {
 				}
 			}
 			v.StaffSectors = append(v.StaffSectors, name)
+		}
+		if v.CanAudit {
+			all, err := p.d.Identity.ListStaff(c.UserContext(), st.Center)
+			if err != nil {
+				return err
+			}
+			for _, a := range all {
+				v.StaffNames = append(v.StaffNames, staffName{ID: a.ID, Name: a.Name, Username: a.Username})
+			}
 		}
 		if v.IsAdmin {
 			for _, r := range []identity.Role{identity.RoleClerk, identity.RoleApprover, identity.RoleSupervisor, identity.RoleAdmin} {

@@ -18,6 +18,7 @@ type Deps struct {
 	Identity *identity.Service
 	Audit    *audit.Log
 	Kiosks   *identity.Kiosks
+	Citizens *identity.Citizens
 	// SecureCookies marks the session cookies Secure (HTTPS only).
 	SecureCookies bool
 	// LoginsPerMinute caps login attempts per client address.
@@ -38,6 +39,7 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/accounts", admin, handleStaffList(ids))
 	staff.Post("/accounts", admin, handleStaffCreate(ids))
 	staff.Post("/couriers", admin, handleCourierCreate(ids))
+	staff.Get("/citizens/lookup", requireRole(ids, identity.RoleClerk, identity.RoleApprover, identity.RoleSupervisor), handleCitizenLookup(d.Citizens))
 	staff.Get("/kiosks", admin, handleKioskList(d.Kiosks))
 	staff.Post("/kiosks", admin, handleKioskRegister(d.Kiosks))
 	staff.Post("/kiosks/:id/revoke", admin, handleKioskRevoke(d.Kiosks))

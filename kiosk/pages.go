@@ -19,7 +19,7 @@ type pages struct {
 	views map[string]*template.Template
 }
 
-var pageNames = []string{"home", "search", "sector", "matter"}
+var pageNames = []string{"home", "search", "sector", "matter", "demo"}
 
 func newPages(d Deps) (*pages, error) {
 	funcs := template.FuncMap{

@@ -31,7 +31,10 @@ type Deps struct {
 	// IdleReset is how long a kiosk page stays without a touch before it
 	// goes back to the home page; 0 never resets.
 	IdleReset time.Duration
-	Log       *slog.Logger
+	// Dev serves /kiosk/demo, a page that plays a kiosk's ID-card reader
+	// with a kiosk's secret pasted into the browser: never in production.
+	Dev bool
+	Log *slog.Logger
 }
 
 // Routes registers the kiosk pages and the static files they use.
@@ -49,6 +52,9 @@ func Routes(app *fiber.App, d Deps) error {
 	app.Get("/kiosk/search", p.handleSearch())
 	app.Get("/kiosk/sectors/:code", p.handleSector())
 	app.Get("/kiosk/matters/:code", p.handleMatter())
+	if d.Dev {
+		app.Get("/kiosk/demo", p.handleDemo())
+	}
 
 	api := app.Group("/api/v1/kiosk", requireKiosk(d.Kiosks))
 	api.Post("/heartbeat", handleHeartbeat(d.Kiosks))

@@ -197,3 +197,26 @@ func roleLabels(roles string) string {
 	}
 	return strings.Join(out, "、")
 }
+
+type phoneRequest struct {
+	Code string `json:"code"`
+}
+
+// handlePhone binds the phone number WeChat confirms for a getPhoneNumber code.
+func handlePhone(cs *identity.Citizens) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req phoneRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		ct, err := cs.BindPhone(c.UserContext(), citizenOf(c), req.Code, origin(c))
+		if err != nil {
+			return err
+		}
+		v, err := viewCitizen(cs, ct)
+		if err != nil {
+			return err
+		}
+		return c.JSON(v)
+	}
+}

@@ -36,6 +36,7 @@ func Routes(app fiber.Router, d Deps) {
 	mp.Post("/logout", handleMPLogout(d.Citizens))
 	mp.Get("/me", handleMe(d.Citizens))
 	mp.Post("/me/real-name", handleRealName(d.Citizens))
+	mp.Post("/me/phone", handlePhone(d.Citizens))
 	mp.Get("/me/data-use", handleDataUse(d.Citizens))
 
 	v1.Post("/courier/login", web.LoginLimiter(d.CourierLoginsPerMinute), handleCourierLogin(d.Staff))

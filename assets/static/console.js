@@ -252,6 +252,16 @@ function parseSectors(text) {
   return { codes, unknown };
 }
 
+// staffNames maps account IDs to "name（username）" for the audit log: the
+// page lists the center's accounts to administrators and supervisors, and
+// the account list adds the ones created since.
+const staffNames = new Map(
+  [...document.querySelectorAll("#staff-names li")].map((li) => [li.dataset.id, `${li.dataset.name}（${li.dataset.username}）`]),
+);
+
+// kioskNames maps kiosk IDs to where they stand, from the kiosk list.
+const kioskNames = new Map();
+
 function cell(text) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -272,8 +282,19 @@ async function loadAccounts() {
   const rows = items.map((st) => {
     const tr = document.createElement("tr");
     tr.dataset.username = st.username;
-    const sectors = st.sectors.length ? st.sectors.map((c) => sectorNames.get(c) || c).join("、") : "全部板块";
-    tr.append(cell(st.username), cell(st.name), cell(st.role_labels.join("、")), cell(sectors), cell(st.disabled ? "已停用" : "正常"));
+    staffNames.set(st.id, `${st.name}（${st.username}）`);
+    // A courier works for a delivery company, not in the center's sectors.
+    const courier = st.roles.includes("courier");
+    let sectors = st.sectors.length ? st.sectors.map((c) => sectorNames.get(c) || c).join("、") : "全部板块";
+    if (courier) sectors = "—";
+    tr.append(
+      cell(st.username),
+      cell(st.name),
+      cell(st.role_labels.join("、")),
+      cell(sectors),
+      cell(courier ? st.company || "" : "—"),
+      cell(st.disabled ? "已停用" : "正常"),
+    );
     return tr;
   });
   table.tBodies[0].replaceChildren(...rows);
@@ -313,5 +334,384 @@ if (createForm && accounts) {
     done.hidden = false;
     done.focus();
     await loadAccounts();
+    loadAudit();
+  });
+}
+
+// button makes a plain button.
+function button(text, className) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.textContent = text;
+  return b;
+}
+
+// badge is a table cell with a coloured status word: kind is ok, warn, bad
+// or off.
+function badge(text, kind) {
+  const td = document.createElement("td");
+  const span = document.createElement("span");
+  span.className = "badge " + kind;
+  span.textContent = text;
+  td.append(span);
+  return td;
+}
+
+// The audit log and the heartbeats are shown in the center's time, not the
+// desk computer's, so that every screen and every report agree.
+const beijing = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+
+function timeCell(iso, none) {
+  const td = document.createElement("td");
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) {
+    td.textContent = none;
+    return td;
+  }
+  const p = Object.fromEntries(beijing.formatToParts(d).map((x) => [x.type, x.value]));
+  const t = document.createElement("time");
+  t.dateTime = iso;
+  t.textContent = `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  td.append(t);
+  return td;
+}
+
+// --- Kiosks (administrators) ---
+
+const kiosks = document.getElementById("kiosks");
+const kioskForm = document.getElementById("kiosk-form");
+
+// deviceStates are the heartbeat's printer and reader states in Chinese,
+// with how much they need attention.
+const deviceStates = {
+  ok: ["正常", "ok"],
+  paper_low: ["纸少", "warn"],
+  paper_out: ["缺纸", "bad"],
+  toner_low: ["墨粉不足", "warn"],
+  offline: ["离线", "bad"],
+  error: ["故障", "bad"],
+};
+
+function deviceCell(fitted, state) {
+  if (!fitted) return cell("未配备");
+  if (!state) return cell("未上报");
+  const [label, kind] = deviceStates[state] || [state, "warn"];
+  return badge(label, kind);
+}
+
+function kioskStatus(text, isError) {
+  const status = document.getElementById("kiosks-status");
+  status.textContent = text;
+  status.classList.toggle("error-text", Boolean(isError));
+  return status;
+}
+
+// loadKiosks shows the center's kiosks; note, if any, is said first and
+// takes the focus (the button that was pressed has been redrawn).
+async function loadKiosks(note) {
+  const table = document.getElementById("kiosks-table");
+  const r = await api("GET", "/api/v1/staff/kiosks");
+  if (!r.ok) {
+    if (sessionEnded(r)) return;
+    kioskStatus("终端列表加载失败：" + r.problem.detail, true);
+    return;
+  }
+  const items = r.data.items || [];
+  const rows = items.map((k) => {
+    kioskNames.set(k.id, k.location);
+    const tr = document.createElement("tr");
+    tr.dataset.id = k.id;
+    if (k.revoked) tr.className = "revoked";
+    const id = document.createElement("td");
+    const code = document.createElement("code");
+    code.textContent = k.id;
+    id.append(code);
+    const actions = document.createElement("td");
+    if (k.revoked) actions.textContent = "—";
+    else actions.append(revokeButton(actions, k));
+    tr.append(
+      cell(k.location),
+      id,
+      deviceCell(k.card_reader, k.reader_status),
+      deviceCell(k.printer, k.printer_status),
+      k.revoked ? badge("已停用", "off") : badge("正常", "ok"),
+      timeCell(k.last_seen, "从未连接"),
+      actions,
+    );
+    return tr;
+  });
+  table.tBodies[0].replaceChildren(...rows);
+  table.hidden = items.length === 0;
+  const revoked = items.filter((k) => k.revoked).length;
+  let summary = items.length ? `共 ${items.length} 台终端` : "本中心还没有登记自助终端。";
+  if (revoked) summary += `，其中 ${revoked} 台已停用`;
+  const status = kioskStatus(note ? `${note}${summary}。` : summary);
+  if (note) status.focus();
+}
+
+// revokeButton is a kiosk's 停用 button. It asks again in place, in the
+// kiosk's own row, rather than with window.confirm, whose box blocks the
+// page and hides which kiosk is meant: 确认停用 or 取消; Escape cancels.
+function revokeButton(td, k) {
+  const start = button("停用", "button small danger");
+  start.setAttribute("aria-label", `停用 ${k.location} 的终端`);
+  start.addEventListener("click", () => {
+    for (const open of document.querySelectorAll("#kiosks-table .confirm [data-cancel]")) open.click();
+    const q = document.createElement("span");
+    q.id = `revoke-${k.id}-question`;
+    q.className = "confirm-text";
+    q.textContent = "停用后立即无法使用，确定吗？";
+    const yes = button("确认停用", "button small danger fill");
+    yes.setAttribute("aria-describedby", q.id);
+    const no = button("取消", "button small");
+    no.dataset.cancel = "";
+    const box = document.createElement("div");
+    box.className = "confirm";
+    box.append(q, yes, no);
+    td.replaceChildren(box);
+    yes.focus();
+    const cancel = () => {
+      const refocus = box.contains(document.activeElement);
+      td.replaceChildren(start);
+      if (refocus) start.focus();
+    };
+    no.addEventListener("click", cancel);
+    box.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") cancel();
+    });
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      no.disabled = true;
+      const r = await api("POST", `/api/v1/staff/kiosks/${encodeURIComponent(k.id)}/revoke`);
+      if (!r.ok) {
+        if (sessionEnded(r)) return;
+        td.replaceChildren(start);
+        kioskStatus("停用未成功：" + r.problem.detail, true).focus();
+        return;
+      }
+      await loadKiosks(`已停用“${k.location}”的终端。`);
+      loadAudit();
+    });
+  });
+  return start;
+}
+
+// showSecret opens the one-time panel with the new kiosk's ID and secret.
+function showSecret(k, secret) {
+  const panel = document.getElementById("kiosk-secret");
+  document.getElementById("kiosk-secret-location").textContent = k.location;
+  document.getElementById("kiosk-secret-id").textContent = k.id;
+  document.getElementById("kiosk-secret-value").textContent = secret;
+  document.getElementById("kiosk-secret-copied").textContent = "";
+  panel.hidden = false;
+  panel.focus();
+}
+
+// copyText copies a value of the panel; where the browser refuses (a page
+// over plain HTTP has no clipboard API) it selects the text for Ctrl+C.
+async function copyText(el, label) {
+  const note = document.getElementById("kiosk-secret-copied");
+  try {
+    await navigator.clipboard.writeText(el.textContent);
+    note.textContent = `${label}已复制。`;
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const sel = getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    note.textContent = `浏览器不允许直接复制，${label}已选中，请按 Ctrl+C 复制。`;
+  }
+}
+
+if (kiosks && kioskForm) {
+  loadKiosks();
+  document.getElementById("kiosks-refresh").addEventListener("click", () => loadKiosks());
+  for (const b of document.querySelectorAll("#kiosk-secret [data-copy]")) {
+    b.addEventListener("click", () => copyText(document.getElementById(b.dataset.copy), b.dataset.copyLabel));
+  }
+  document.getElementById("kiosk-secret-close").addEventListener("click", () => {
+    // The secret leaves the page: nothing keeps it once the panel closes.
+    for (const id of ["kiosk-secret-location", "kiosk-secret-id", "kiosk-secret-value", "kiosk-secret-copied"]) {
+      document.getElementById(id).textContent = "";
+    }
+    getSelection().removeAllRanges();
+    document.getElementById("kiosk-secret").hidden = true;
+    document.getElementById("kiosk-location").focus();
+  });
+  onSubmit(kioskForm, async () => {
+    const f = kioskForm.elements;
+    const r = await api("POST", "/api/v1/staff/kiosks", {
+      location: f.location.value.trim(),
+      card_reader: f.card_reader.checked,
+      printer: f.printer.checked,
+    });
+    if (!r.ok) {
+      if (sessionEnded(r)) return;
+      showErrors(kioskForm, r.problem, r.retryAfter);
+      return;
+    }
+    kioskForm.reset();
+    showSecret(r.data.kiosk, r.data.secret);
+    await loadKiosks();
+    loadAudit();
+  });
+}
+
+// --- Courier accounts (administrators) ---
+
+const courierForm = document.getElementById("courier-form");
+
+if (courierForm && accounts) {
+  onSubmit(courierForm, async () => {
+    const f = courierForm.elements;
+    const r = await api("POST", "/api/v1/staff/couriers", {
+      username: f.username.value.trim(),
+      name: f.name.value.trim(),
+      company: f.company.value.trim(),
+      password: f.password.value,
+    });
+    if (!r.ok) {
+      if (sessionEnded(r)) return;
+      showErrors(courierForm, r.problem, r.retryAfter);
+      return;
+    }
+    courierForm.reset();
+    const done = document.getElementById("courier-form-done");
+    done.textContent = `已创建快递员账号 ${r.data.username}（${r.data.name}，${r.data.company}）。请将初始密码当面告知本人。`;
+    done.hidden = false;
+    done.focus();
+    await loadAccounts();
+    loadAudit();
+  });
+}
+
+// --- Audit log (administrators and supervisors) ---
+
+const audit = document.getElementById("audit");
+const auditFilter = document.getElementById("audit-filter");
+const auditMore = document.getElementById("audit-more");
+
+// actionLabels are the Chinese names of audited actions, from the
+// filter's options.
+const actionLabels = new Map(
+  [...document.querySelectorAll("#audit-action option")].filter((o) => o.value).map((o) => [o.value, o.textContent]),
+);
+
+const outcomes = { ok: ["成功", "ok"], denied: ["拒绝", "bad"], failed: ["失败", "bad"] };
+
+// who names an audit reference ("staff:<id>", "kiosk:<id>", ...) as far as
+// the page knows it; citizens stay references, the log holds no personal
+// data.
+function who(ref) {
+  const at = ref.indexOf(":");
+  const kind = at < 0 ? ref : ref.slice(0, at);
+  const id = at < 0 ? "" : ref.slice(at + 1);
+  switch (kind) {
+    case "staff":
+    case "courier":
+      return staffNames.get(id) || `账号 ${id}`;
+    case "kiosk":
+      return kioskNames.has(id) ? `自助终端“${kioskNames.get(id)}”` : `自助终端 ${id}`;
+    case "citizen":
+      return `群众 ${id}`;
+    case "matter": {
+      const m = /^(.+)@(\d+)$/.exec(id);
+      return m ? `事项 ${m[1]}（第 ${m[2]} 版）` : `事项 ${id}`;
+    }
+    case "cli":
+      return "服务器命令行";
+    case "anonymous":
+      return "未登录用户";
+  }
+  return ref;
+}
+
+// loginTargets explain the target of a refused or failed login.
+const loginTargets = { username: "不存在的用户名", staff: "从工作人员入口", courier: "从快递员入口" };
+
+function auditTarget(rec) {
+  const parts = [];
+  if (rec.target) parts.push(rec.action === "login" ? loginTargets[rec.target] || rec.target : who(rec.target));
+  if (rec.subject && rec.subject !== rec.target) parts.push("涉及" + who(rec.subject));
+  if (rec.purpose) parts.push("事由：" + rec.purpose);
+  if (rec.kiosk && rec.actor !== "kiosk:" + rec.kiosk) parts.push("在" + who("kiosk:" + rec.kiosk));
+  return parts.join("；") || "—";
+}
+
+function auditRow(rec) {
+  const tr = document.createElement("tr");
+  tr.dataset.action = rec.action;
+  tr.dataset.outcome = rec.outcome;
+  const action = document.createElement("td");
+  const label = actionLabels.get(rec.action);
+  if (label) action.append(label, " ");
+  const code = document.createElement("code");
+  code.textContent = rec.action;
+  action.append(code);
+  const [outcome, kind] = outcomes[rec.outcome] || [rec.outcome, "warn"];
+  tr.append(timeCell(rec.at, "—"), cell(who(rec.actor)), action, badge(outcome, kind), cell(auditTarget(rec)), cell(rec.ip || "—"));
+  return tr;
+}
+
+let auditNext = "";
+let auditSeq = 0;
+
+// loadAudit shows the newest 50 records of the chosen action, or with more
+// the 50 before those shown. A newer call wins over one still running.
+async function loadAudit(more) {
+  if (!audit) return;
+  const seq = ++auditSeq;
+  const status = document.getElementById("audit-status");
+  const table = document.getElementById("audit-table");
+  const q = new URLSearchParams({ limit: "50" });
+  const action = document.getElementById("audit-action").value;
+  if (action) q.set("action", action);
+  if (more) q.set("cursor", auditNext);
+  const r = await api("GET", "/api/v1/staff/audit?" + q);
+  if (seq !== auditSeq) return;
+  if (!r.ok) {
+    if (sessionEnded(r)) return;
+    status.textContent = "审计日志加载失败：" + r.problem.detail;
+    status.classList.add("error-text");
+    return;
+  }
+  const rows = (r.data.items || []).map(auditRow);
+  if (more) table.tBodies[0].append(...rows);
+  else table.tBodies[0].replaceChildren(...rows);
+  auditNext = r.data.next || "";
+  auditMore.hidden = !auditNext;
+  const n = table.tBodies[0].rows.length;
+  table.hidden = n === 0;
+  status.classList.remove("error-text");
+  if (n === 0) status.textContent = "没有符合条件的记录。";
+  else status.textContent = `显示最近 ${n} 条记录` + (auditNext ? "。" : "，已是全部记录。");
+  // 更早 disappears at the end of the log; focus must not go with it.
+  if (more && auditMore.hidden) status.focus();
+}
+
+if (audit && auditFilter) {
+  loadAudit();
+  auditFilter.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    loadAudit();
+  });
+  auditMore.addEventListener("click", async () => {
+    auditMore.disabled = true;
+    try {
+      await loadAudit(true);
+    } finally {
+      auditMore.disabled = false;
+    }
   });
 }

@@ -136,3 +136,37 @@ func TestMiniProgramSessions(t *testing.T) {
 	code, ctype, body = d.do(t, http.MethodGet, "/api/v1/mp/me", tok, nil)
 	wantProblem(t, code, ctype, body, 401, "unauthorized", "")
 }
+
+func TestStaffLookupShowsInDataUseLog(t *testing.T) {
+	s := startServer(t, map[string]string{"BANHAO_DEV": "true"})
+	alice := s.mpLogin(t, "alice")
+	if code, _, body := s.do(t, http.MethodPost, "/api/v1/mp/me/real-name", alice, strings.NewReader(`{"name":"张三丰","id_number":"`+aliceID+`"}`)); code != 200 {
+		t.Fatalf("bind: %d %s", code, body)
+	}
+	code, _, body := s.do(t, http.MethodPost, "/api/v1/mp/me/phone", alice, strings.NewReader(`{"code":"dev:+86 13800138000"}`))
+	if code != 200 || !strings.Contains(body, `"phone_masked":"138****8000"`) || strings.Contains(body, "13800138000") {
+		t.Fatalf("phone: %d %s", code, body)
+	}
+	code, ctype, body := s.do(t, http.MethodPost, "/api/v1/mp/me/phone", alice, strings.NewReader(`{"code":"dev:12345"}`))
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "code")
+
+	s.createStaff(t, "clerk", "clerk")
+	clerk := s.login(t, "clerk", testPassword)
+	lookup := "/api/v1/staff/citizens/lookup?id_number=" + aliceID + "&purpose=" + "%E7%AA%97%E5%8F%A3%E6%A0%B8%E9%AA%8C%E8%BA%AB%E4%BB%BD" // 窗口核验身份
+	code, _, body = s.do(t, http.MethodGet, lookup, clerk, nil)
+	if code != 200 || !strings.Contains(body, `"name":"张三丰"`) || strings.Contains(body, aliceID) || strings.Contains(body, "13800138000") {
+		t.Fatalf("lookup: %d %s", code, body)
+	}
+	code, ctype, body = s.do(t, http.MethodGet, "/api/v1/staff/citizens/lookup?id_number="+aliceID, clerk, nil)
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "purpose")
+	code, ctype, body = s.do(t, http.MethodGet, lookup, s.admin(t), nil)
+	wantProblem(t, code, ctype, body, 403, "forbidden", "")
+
+	code, _, body = s.do(t, http.MethodGet, "/api/v1/mp/me/data-use", alice, nil)
+	if code != 200 || !strings.Contains(body, `"role_label":"窗口受理"`) || !strings.Contains(body, `"purpose":"窗口核验身份"`) || !strings.Contains(body, `"center":"hm"`) {
+		t.Fatalf("data-use log does not show the clerk's lookup: %s", body)
+	}
+	if strings.Contains(body, "staff:") || strings.Contains(body, "测试clerk") {
+		t.Fatalf("data-use log reveals the staff member: %s", body)
+	}
+}

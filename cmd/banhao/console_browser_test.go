@@ -212,7 +212,7 @@ func TestBrowserConsole(t *testing.T) {
 			b.do(t, "wait for the new row", chromedp.WaitVisible(chromedp.CSS(row)))
 			cells := get(t, b, "read the new row", chromedp.Evaluate[[]string](
 				`[...document.querySelectorAll('`+row+` td')].map(td => td.innerText.trim())`))
-			if want := []string{clerkUser, clerkName, "窗口受理", "住房公积金、税务服务", "正常"}; strings.Join(cells, "|") != strings.Join(want, "|") {
+			if want := []string{clerkUser, clerkName, "窗口受理", "住房公积金、税务服务", "—", "正常"}; strings.Join(cells, "|") != strings.Join(want, "|") {
 				t.Errorf("new account row = %q, want %q", cells, want)
 			}
 			if msg := text(t, "#create-form-done"); !strings.Contains(msg, clerkUser) {

@@ -289,13 +289,13 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Staff: svc.identity, CourierLoginsPerMinute: cfg.LoginsPerMinute})
 	console.Routes(app, console.Deps{
-		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks,
+		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens,
 		SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,
 	})
 	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat}); err != nil {
 		return nil, err
 	}
-	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Log: log}); err != nil {
+	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log}); err != nil {
 		return nil, err
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })

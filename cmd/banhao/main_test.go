@@ -85,8 +85,8 @@ func (s *server) login(t testing.TB, username, password string) string {
 func (s *server) admin(t testing.TB) string {
 	t.Helper()
 	s.adminOnce.Do(func() {
-		s.createStaff(t, "admin", "admin")
-		s.adminToken = s.login(t, "admin", testPassword)
+		s.createStaff(t, "testadmin", "admin")
+		s.adminToken = s.login(t, "testadmin", testPassword)
 	})
 	return s.adminToken
 }

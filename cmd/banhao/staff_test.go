@@ -240,7 +240,7 @@ func TestCourierAccounts(t *testing.T) {
 	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/login", "", loginBody("courier1", testPassword))
 	wantProblem(t, code, ctype, body, 403, "forbidden", "")
 	// And staff do not log in at the courier entrance.
-	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/courier/login", "", loginBody("admin", testPassword))
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/courier/login", "", loginBody("testadmin", testPassword))
 	wantProblem(t, code, ctype, body, 403, "forbidden", "")
 	code, ctype, body = s.do(t, http.MethodGet, "/api/v1/courier/me", admin, nil)
 	wantProblem(t, code, ctype, body, 401, "unauthorized", "")

@@ -67,15 +67,13 @@ type citizenDoc struct {
 
 func toCitizenDoc(c identity.Citizen) citizenDoc {
 	d := citizenDoc(c)
-	d.BoundAt = d.BoundAt.UTC().Truncate(time.Millisecond)
-	d.CreatedAt = d.CreatedAt.UTC().Truncate(time.Millisecond)
+	storedTimes(&d.BoundAt, &d.CreatedAt)
 	return d
 }
 
 func (d citizenDoc) citizen() identity.Citizen {
 	c := identity.Citizen(d)
-	c.BoundAt = c.BoundAt.UTC()
-	c.CreatedAt = c.CreatedAt.UTC()
+	utcTimes(&c.BoundAt, &c.CreatedAt)
 	return c
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -111,4 +112,19 @@ func (d *DB) createIndexes(ctx context.Context) error {
 func isDuplicateKey(err error) bool {
 	return mongodrv.IsDuplicateKeyError(err) ||
 		(err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed"))
+}
+
+// storedTimes brings times to the form both stores keep: UTC, whole
+// milliseconds.
+func storedTimes(ts ...*time.Time) {
+	for _, t := range ts {
+		*t = t.UTC().Truncate(time.Millisecond)
+	}
+}
+
+// utcTimes puts times read back from MongoDB in UTC.
+func utcTimes(ts ...*time.Time) {
+	for _, t := range ts {
+		*t = t.UTC()
+	}
 }

@@ -83,17 +83,13 @@ type staffDoc struct {
 
 func toStaffDoc(s identity.Staff) staffDoc {
 	d := staffDoc(s)
-	d.LockedUntil = d.LockedUntil.UTC().Truncate(time.Millisecond)
-	d.PasswordChangedAt = d.PasswordChangedAt.UTC().Truncate(time.Millisecond)
-	d.CreatedAt = d.CreatedAt.UTC().Truncate(time.Millisecond)
+	storedTimes(&d.LockedUntil, &d.PasswordChangedAt, &d.CreatedAt)
 	return d
 }
 
 func (d staffDoc) staff() identity.Staff {
 	s := identity.Staff(d)
-	s.LockedUntil = s.LockedUntil.UTC()
-	s.PasswordChangedAt = s.PasswordChangedAt.UTC()
-	s.CreatedAt = s.CreatedAt.UTC()
+	utcTimes(&s.LockedUntil, &s.PasswordChangedAt, &s.CreatedAt)
 	return s
 }
 
@@ -115,19 +111,13 @@ type sessionDoc struct {
 
 func toSessionDoc(s identity.Session) sessionDoc {
 	d := sessionDoc(s)
-	d.CreatedAt = d.CreatedAt.UTC().Truncate(time.Millisecond)
-	d.LastSeen = d.LastSeen.UTC().Truncate(time.Millisecond)
-	d.ExpiresAt = d.ExpiresAt.UTC().Truncate(time.Millisecond)
-	d.RevokedAt = d.RevokedAt.UTC().Truncate(time.Millisecond)
+	storedTimes(&d.CreatedAt, &d.LastSeen, &d.ExpiresAt, &d.RevokedAt)
 	return d
 }
 
 func (d sessionDoc) session() identity.Session {
 	s := identity.Session(d)
-	s.CreatedAt = s.CreatedAt.UTC()
-	s.LastSeen = s.LastSeen.UTC()
-	s.ExpiresAt = s.ExpiresAt.UTC()
-	s.RevokedAt = s.RevokedAt.UTC()
+	utcTimes(&s.CreatedAt, &s.LastSeen, &s.ExpiresAt, &s.RevokedAt)
 	return s
 }
 

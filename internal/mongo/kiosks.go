@@ -82,17 +82,13 @@ type kioskDoc struct {
 
 func toKioskDoc(k identity.Kiosk) kioskDoc {
 	d := kioskDoc(k)
-	d.RevokedAt = d.RevokedAt.UTC().Truncate(time.Millisecond)
-	d.CreatedAt = d.CreatedAt.UTC().Truncate(time.Millisecond)
-	d.LastSeen = d.LastSeen.UTC().Truncate(time.Millisecond)
+	storedTimes(&d.RevokedAt, &d.CreatedAt, &d.LastSeen)
 	return d
 }
 
 func (d kioskDoc) kiosk() identity.Kiosk {
 	k := identity.Kiosk(d)
-	k.RevokedAt = k.RevokedAt.UTC()
-	k.CreatedAt = k.CreatedAt.UTC()
-	k.LastSeen = k.LastSeen.UTC()
+	utcTimes(&k.RevokedAt, &k.CreatedAt, &k.LastSeen)
 	return k
 }
 
