@@ -6,7 +6,8 @@ package assets
 import "embed"
 
 // FS is every embedded asset, addressed by path below this folder
-// ("catalog/demo.json", "templates/...", "static/...", "openapi.json").
+// ("calendar/2026.json", "catalog/demo.json", "templates/...", "static/...",
+// "openapi.json").
 //
-//go:embed catalog static templates openapi.json
+//go:embed calendar catalog static templates openapi.json
 var FS embed.FS

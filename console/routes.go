@@ -9,6 +9,7 @@ import (
 	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
 )
 
@@ -19,6 +20,7 @@ type Deps struct {
 	Audit    *audit.Log
 	Kiosks   *identity.Kiosks
 	Citizens *identity.Citizens
+	Queue    *queue.Service
 	// SecureCookies marks the session cookies Secure (HTTPS only).
 	SecureCookies bool
 	// LoginsPerMinute caps login attempts per client address.
@@ -40,6 +42,9 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Post("/accounts", admin, handleStaffCreate(ids))
 	staff.Post("/couriers", admin, handleCourierCreate(ids))
 	staff.Get("/citizens/lookup", requireRole(ids, identity.RoleClerk, identity.RoleApprover, identity.RoleSupervisor), handleCitizenLookup(d.Citizens))
+	staff.Get("/windows", handleWindowList(d.Queue))
+	staff.Post("/windows", admin, handleWindowCreate(d.Queue))
+	staff.Post("/windows/:id/call-next", requireRole(ids, identity.RoleClerk), handleCallNext(d.Queue))
 	staff.Get("/kiosks", admin, handleKioskList(d.Kiosks))
 	staff.Post("/kiosks", admin, handleKioskRegister(d.Kiosks))
 	staff.Post("/kiosks/:id/revoke", admin, handleKioskRevoke(d.Kiosks))

@@ -18,6 +18,7 @@ import (
 	"github.com/banhao/banhao/assets"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/queue"
 )
 
 // Deps are the services and settings the kiosk calls.
@@ -28,6 +29,8 @@ type Deps struct {
 	Center string
 	// Kiosks checks kiosk request signatures and runs card sessions.
 	Kiosks *identity.Kiosks
+	// Queue gives out tickets.
+	Queue *queue.Service
 	// IdleReset is how long a kiosk page stays without a touch before it
 	// goes back to the home page; 0 never resets.
 	IdleReset time.Duration
@@ -61,5 +64,6 @@ func Routes(app *fiber.App, d Deps) error {
 	api.Post("/card-sessions", handleCardSessionStart(d.Kiosks))
 	api.Get("/card-sessions/current", handleCardSessionGet(d.Kiosks))
 	api.Delete("/card-sessions/current", handleCardSessionEnd(d.Kiosks))
+	api.Post("/tickets", handleTicketTake(d.Kiosks, d.Queue))
 	return nil
 }

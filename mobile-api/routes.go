@@ -10,6 +10,7 @@ import (
 
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
 )
 
@@ -17,6 +18,7 @@ import (
 type Deps struct {
 	Catalog  *catalog.Service
 	Citizens *identity.Citizens
+	Queue    *queue.Service
 	// Staff logs couriers in: couriers are accounts with the courier role.
 	Staff *identity.Service
 	// CourierLoginsPerMinute caps courier login attempts per address.
@@ -37,6 +39,8 @@ func Routes(app fiber.Router, d Deps) {
 	mp.Get("/me", handleMe(d.Citizens))
 	mp.Post("/me/real-name", handleRealName(d.Citizens))
 	mp.Post("/me/phone", handlePhone(d.Citizens))
+	mp.Post("/tickets", handleMPTicketTake(d.Queue))
+	mp.Get("/tickets/:id", handleMPTicketGet(d.Queue))
 	mp.Get("/me/data-use", handleDataUse(d.Citizens))
 
 	v1.Post("/courier/login", web.LoginLimiter(d.CourierLoginsPerMinute), handleCourierLogin(d.Staff))

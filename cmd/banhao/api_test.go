@@ -338,7 +338,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	defer db.Close()
 	ids := sqlite.NewIdentityStore(db)
-	st := &stores{catalog: sqlite.NewCatalogStore(db), staff: ids, sessions: ids, citizens: sqlite.NewCitizenStore(db), kiosks: sqlite.NewKioskStore(db),
+	st := &stores{catalog: sqlite.NewCatalogStore(db), staff: ids, sessions: ids, citizens: sqlite.NewCitizenStore(db), kiosks: sqlite.NewKioskStore(db), queue: sqlite.NewQueueStore(db),
 		audit: sqlite.NewAuditStore(db), ping: db.Ping, close: db.Close}
 	log := slog.New(slog.DiscardHandler)
 	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)

@@ -33,8 +33,11 @@ type config struct {
 	CatalogRefresh  time.Duration
 	KioskCenter     string
 	KioskIdleReset  time.Duration
-	LogLevel        string
-	LogFormat       string
+	// DevNow, in development mode, starts the server's clock at a chosen
+	// moment (then it runs on), to try the lobby outside opening hours.
+	DevNow    time.Time
+	LogLevel  string
+	LogFormat string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -129,6 +132,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	// Cookies are Secure (HTTPS only) unless in development mode, where the
 	// console is reached over plain HTTP on the developer's machine.
 	c.SecureCookies = envBool("COOKIE_SECURE", !c.Dev)
+	if v := getenv("BANHAO_DEV_NOW"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("BANHAO_DEV_NOW: %q is not an RFC 3339 time such as 2026-11-25T09:00:00+08:00", v))
+		case !c.Dev:
+			errs = append(errs, errors.New("BANHAO_DEV_NOW is allowed only with BANHAO_DEV=true"))
+		default:
+			c.DevNow = t
+		}
+	}
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments: %v", fs.Args()))
 	}

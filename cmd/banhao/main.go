@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,9 +24,11 @@ import (
 	"github.com/banhao/banhao/assets"
 	"github.com/banhao/banhao/console"
 	"github.com/banhao/banhao/internal/audit"
+	"github.com/banhao/banhao/internal/calendar"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
+	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/seal"
 	"github.com/banhao/banhao/internal/sqlite"
 	"github.com/banhao/banhao/internal/web"
@@ -51,6 +54,7 @@ type stores struct {
 	sessions identity.SessionStore
 	citizens identity.CitizenStore
 	kiosks   identity.KioskStore
+	queue    queue.Store
 	audit    audit.Store
 	ping     func(context.Context) error
 	close    func() error
@@ -70,6 +74,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			sessions: ids,
 			citizens: mongo.NewCitizenStore(db),
 			kiosks:   mongo.NewKioskStore(db),
+			queue:    mongo.NewQueueStore(db),
 			audit:    mongo.NewAuditStore(db),
 			ping:     db.Ping,
 			close: func() error {
@@ -92,6 +97,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		sessions: ids,
 		citizens: sqlite.NewCitizenStore(db),
 		kiosks:   sqlite.NewKioskStore(db),
+		queue:    sqlite.NewQueueStore(db),
 		audit:    sqlite.NewAuditStore(db),
 		ping:     db.Ping,
 		close:    db.Close,
@@ -235,20 +241,50 @@ type services struct {
 	identity *identity.Service
 	citizens *identity.Citizens
 	kiosks   *identity.Kiosks
+	queue    *queue.Service
+}
+
+// clock is the server's time: the real one, or in development mode one
+// that starts at BANHAO_DEV_NOW and runs on from there.
+func clock(cfg config) func() time.Time {
+	if cfg.DevNow.IsZero() {
+		return time.Now
+	}
+	start := time.Now()
+	return func() time.Time { return cfg.DevNow.Add(time.Since(start)) }
+}
+
+// hours adapts the working-day calendar to the queue's needs.
+type hours struct{ cal *calendar.Calendar }
+
+func (h hours) OpenAt(center string, t time.Time) bool { return h.cal.ForCenter(center).OpenAt(t) }
+func (h hours) NextOpening(center string, t time.Time) time.Time {
+	return h.cal.ForCenter(center).NextOpening(t)
 }
 
 func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (*services, error) {
-	al := audit.NewLog(st.audit, time.Now)
+	now := clock(cfg)
+	b, err := assets.FS.ReadFile("calendar/2026.json")
+	if err != nil {
+		return nil, fmt.Errorf("read calendar: %w", err)
+	}
+	cal, err := calendar.Parse(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	al := audit.NewLog(st.audit, now)
 	wx, err := newWeChat(cfg)
 	if err != nil {
 		return nil, err
 	}
+	cat := catalog.NewService(st.catalog, al, now, log)
 	return &services{
 		audit:    al,
-		catalog:  catalog.NewService(st.catalog, al, time.Now, log),
-		identity: identity.NewService(st.staff, st.sessions, al, log, time.Now, identity.DefaultConfig()),
-		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, wx, al, log, time.Now, identity.CitizensConfig{DevLogin: cfg.Dev}),
-		kiosks:   identity.NewKiosks(st.kiosks, st.sessions, keys, al, log, time.Now),
+		catalog:  cat,
+		queue:    queue.NewService(st.queue, cat, al, log, now, queue.Config{Calendar: hours{cal}, Location: cal.Location()}),
+		identity: identity.NewService(st.staff, st.sessions, al, log, now, identity.DefaultConfig()),
+		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, wx, al, log, now, identity.CitizensConfig{DevLogin: cfg.Dev}),
+		kiosks:   identity.NewKiosks(st.kiosks, st.sessions, keys, al, log, now),
 	}, nil
 }
 
@@ -287,15 +323,15 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 		Metrics:        web.NewMetrics(reg),
 	})
 	web.OpsRoutes(app, st.ping, reg, openapi)
-	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Staff: svc.identity, CourierLoginsPerMinute: cfg.LoginsPerMinute})
+	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Queue: svc.queue, Staff: svc.identity, CourierLoginsPerMinute: cfg.LoginsPerMinute})
 	console.Routes(app, console.Deps{
-		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens,
+		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens, Queue: svc.queue,
 		SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,
 	})
 	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat}); err != nil {
 		return nil, err
 	}
-	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log}); err != nil {
+	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Queue: svc.queue, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log}); err != nil {
 		return nil, err
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })

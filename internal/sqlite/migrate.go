@@ -127,6 +127,42 @@ var migrations = []string{
 	CREATE INDEX kiosk_nonces_by_time ON kiosk_nonces (at);`,
 	// 5: couriers are accounts with the courier role and a company.
 	`ALTER TABLE staff ADD COLUMN company TEXT NOT NULL DEFAULT '';`,
+	// 6: the queue: windows, tickets and their per-day counters.
+	`CREATE TABLE windows (
+		id         TEXT PRIMARY KEY,
+		center     TEXT NOT NULL,
+		name       TEXT NOT NULL,
+		sectors    TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		UNIQUE (center, name)
+	);
+	CREATE TABLE ticket_counters (
+		center TEXT NOT NULL,
+		sector TEXT NOT NULL,
+		day    TEXT NOT NULL,
+		seq    INTEGER NOT NULL,
+		PRIMARY KEY (center, sector, day)
+	);
+	CREATE TABLE tickets (
+		id        TEXT PRIMARY KEY,
+		center    TEXT NOT NULL,
+		sector    TEXT NOT NULL,
+		day       TEXT NOT NULL,
+		seq       INTEGER NOT NULL,
+		number    TEXT NOT NULL,
+		channel   TEXT NOT NULL,
+		holder    TEXT NOT NULL,
+		priority  TEXT NOT NULL,
+		rank      INTEGER NOT NULL,
+		status    TEXT NOT NULL,
+		taken_at  INTEGER NOT NULL,
+		called_at INTEGER NOT NULL,
+		window    TEXT NOT NULL,
+		calls     INTEGER NOT NULL,
+		UNIQUE (center, sector, day, seq)
+	);
+	CREATE INDEX tickets_waiting ON tickets (center, day, status, rank, taken_at);
+	CREATE INDEX tickets_by_holder ON tickets (center, sector, day, holder);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
+	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/sqlite"
 )
 
@@ -38,6 +39,7 @@ type stores struct {
 	audit    audit.Store
 	citizens identity.CitizenStore
 	kiosks   identity.KioskStore
+	queue    queue.Store
 }
 
 // backend is one storage implementation under test.
@@ -105,6 +107,7 @@ func openSQLite(t *testing.T) stores {
 		audit:    sqlite.NewAuditStore(db),
 		citizens: sqlite.NewCitizenStore(db),
 		kiosks:   sqlite.NewKioskStore(db),
+		queue:    sqlite.NewQueueStore(db),
 	}
 }
 
@@ -190,5 +193,6 @@ func openMongoStores(t *testing.T, uri, database string, maxPool uint64) stores 
 		audit:    mongo.NewAuditStore(db),
 		citizens: mongo.NewCitizenStore(db),
 		kiosks:   mongo.NewKioskStore(db),
+		queue:    mongo.NewQueueStore(db),
 	}
 }

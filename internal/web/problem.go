@@ -16,6 +16,7 @@ import (
 
 	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/queue"
 )
 
 // ProblemType prefixes a code to make a problem's type URI.
@@ -46,6 +47,9 @@ var statusOf = map[apperr.Code]int{
 	identity.CodeKioskReplay:   http.StatusUnauthorized,
 	identity.CodeKioskRevoked:  http.StatusUnauthorized,
 	identity.CodeCardExpired:   http.StatusUnprocessableEntity,
+	queue.CodeActiveTicket:     http.StatusConflict,
+	queue.CodeQueueEmpty:       http.StatusNotFound,
+	queue.CodeCenterClosed:     http.StatusConflict,
 }
 
 const (
@@ -100,6 +104,9 @@ var titles = map[apperr.Code]string{
 	identity.CodeKioskReplay:   "重复请求",
 	identity.CodeKioskRevoked:  "自助终端已停用",
 	identity.CodeCardExpired:   "证件不在有效期内",
+	queue.CodeActiveTicket:     "已有排队号",
+	queue.CodeQueueEmpty:       "暂无等候",
+	queue.CodeCenterClosed:     "非办公时间",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// atWednesday9 starts the server's clock on a working Wednesday at 09:00
+// in the center's time zone, when the hall is open.
+const atWednesday9 = "2026-11-25T09:00:00+08:00"
+
+// devClock returns the environment that starts a development server's
+// clock at at, and the skew its kiosks need so their signatures match it.
+func devClock(t *testing.T, at string) (map[string]string, time.Duration) {
+	t.Helper()
+	start, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"BANHAO_DEV": "true", "BANHAO_DEV_NOW": at}, time.Until(start)
+}
+
+func TestTicketsAndCalling(t *testing.T) {
+	env, skew := devClock(t, atWednesday9)
+	s := startServer(t, env)
+	admin := s.admin(t)
+	code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"1号窗口","sectors":["housing-fund","tax"]}`))
+	if code != http.StatusCreated {
+		t.Fatalf("create window: %d %s", code, body)
+	}
+	var w struct{ ID string }
+	json.Unmarshal([]byte(body), &w)
+	code, ctype, body := s.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"2号窗口","sectors":["astrology"]}`))
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "sectors[0]")
+
+	k := registerKiosk(t, s, admin)
+	k.skew = skew
+	take := func(k *kioskClient, sector string) (int, map[string]any, string) {
+		t.Helper()
+		code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"`+sector+`"}`)
+		var v map[string]any
+		json.Unmarshal([]byte(body), &v)
+		return code, v, body
+	}
+	// Two walk-ins: housing-fund is the third sector, so its letter is C.
+	if code, v, body := take(k, "housing-fund"); code != 201 || v["number"] != "C001" || v["ahead"] != 0.0 || v["sector_name"] != "住房公积金" {
+		t.Fatalf("first walk-in: %d %s", code, body)
+	}
+	if code, v, body := take(k, "housing-fund"); code != 201 || v["number"] != "C002" || v["ahead"] != 1.0 {
+		t.Fatalf("second walk-in: %d %s", code, body)
+	}
+	// A 76-year-old with their ID card is served first.
+	code, _, body = k.do(t, http.MethodPost, "/api/v1/kiosk/card-sessions", `{"name":"王五","id_number":"11010519491231002X","valid_from":"2020-01-01","valid_until":"长期"}`)
+	if code != 201 {
+		t.Fatalf("card: %d %s", code, body)
+	}
+	var cs struct {
+		Token string `json:"session_token"`
+	}
+	json.Unmarshal([]byte(body), &cs)
+	k.session = cs.Token
+	if code, v, body := take(k, "housing-fund"); code != 201 || v["number"] != "C003" || v["priority"] != "elderly" || v["ahead"] != 0.0 {
+		t.Fatalf("elderly card holder: %d %s", code, body)
+	}
+	code, ctype, body = k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"housing-fund"}`)
+	wantProblem(t, code, ctype, body, 409, "active_ticket", "")
+	code, ctype, body = k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"astrology"}`)
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "sector")
+	k.session = ""
+
+	// Remote tickets from the mini-program are followed only by their owner.
+	alice, bob := s.mpLogin(t, "alice"), s.mpLogin(t, "bob")
+	code, _, body = s.do(t, http.MethodPost, "/api/v1/mp/tickets", alice, strings.NewReader(`{"center":"hm","sector":"tax"}`))
+	var mine struct {
+		ID     string `json:"id"`
+		Number string `json:"number"`
+	}
+	json.Unmarshal([]byte(body), &mine)
+	if code != 201 || mine.Number != "K001" {
+		t.Fatalf("mp ticket: %d %s", code, body)
+	}
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/mp/tickets/"+mine.ID, alice, nil); code != 200 || !strings.Contains(body, `"status":"waiting"`) {
+		t.Fatalf("own ticket: %d %s", code, body)
+	}
+	code, ctype, body = s.do(t, http.MethodGet, "/api/v1/mp/tickets/"+mine.ID, bob, nil)
+	wantProblem(t, code, ctype, body, 404, "not_found", "")
+
+	// The clerk calls: the elderly holder first, then first come first served.
+	s.createStaff(t, "clerk", "clerk")
+	clerk := s.login(t, "clerk", testPassword)
+	var called []string
+	for i := 0; i < 4; i++ {
+		code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
+		if code != 200 {
+			t.Fatalf("call %d: %d %s", i, code, body)
+		}
+		var c struct {
+			Number       string `json:"number"`
+			Announcement string `json:"announcement"`
+		}
+		json.Unmarshal([]byte(body), &c)
+		called = append(called, c.Number)
+		if i == 0 && c.Announcement != "请C003号到1号窗口办理" {
+			t.Errorf("announcement %q", c.Announcement)
+		}
+	}
+	if got := strings.Join(called, ","); got != "C003,C001,C002,K001" {
+		t.Fatalf("call order %s, want C003,C001,C002,K001", got)
+	}
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
+	wantProblem(t, code, ctype, body, 404, "queue_empty", "")
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/mp/tickets/"+mine.ID, alice, nil); !strings.Contains(body, `"status":"called"`) || !strings.Contains(body, `"window":"`) {
+		t.Fatalf("called ticket: %d %s", code, body)
+	}
+	// Only clerks call.
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", admin, nil)
+	wantProblem(t, code, ctype, body, 403, "forbidden", "")
+}
+
+func TestNoTicketsOutsideOpeningHours(t *testing.T) {
+	env, skew := devClock(t, "2026-10-01T10:00:00+08:00") // National Day
+	s := startServer(t, env)
+	k := registerKiosk(t, s, s.admin(t))
+	k.skew = skew
+	code, ctype, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"tax"}`)
+	p := wantProblem(t, code, ctype, body, 409, "center_closed", "")
+	if !strings.Contains(p.Detail, "10月8日 08:30") {
+		t.Errorf("the refusal does not say when the hall opens again: %q", p.Detail)
+	}
+	alice := s.mpLogin(t, "alice")
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/mp/tickets", alice, strings.NewReader(`{"center":"hm","sector":"tax"}`))
+	wantProblem(t, code, ctype, body, 409, "center_closed", "")
+}

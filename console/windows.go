@@ -1,0 +1,80 @@
+package console
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/web"
+)
+
+type windowView struct {
+	ID      string   `json:"id"`
+	Center  string   `json:"center"`
+	Name    string   `json:"name"`
+	Sectors []string `json:"sectors"`
+}
+
+func viewWindow(w queue.Window) windowView {
+	return windowView{ID: w.ID, Center: w.Center, Name: w.Name, Sectors: w.Sectors}
+}
+
+type createWindowRequest struct {
+	Name    string   `json:"name"`
+	Sectors []string `json:"sectors"`
+}
+
+func handleWindowCreate(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req createWindowRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		st := staffOf(c)
+		w, err := q.CreateWindow(c.UserContext(), "staff:"+st.ID, st.Center, req.Name, req.Sectors)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(viewWindow(w))
+	}
+}
+
+func handleWindowList(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ws, err := q.Windows(c.UserContext(), staffOf(c).Center)
+		if err != nil {
+			return err
+		}
+		items := make([]windowView, len(ws))
+		for i, w := range ws {
+			items[i] = viewWindow(w)
+		}
+		return c.JSON(fiber.Map{"items": items})
+	}
+}
+
+type calledView struct {
+	TicketID string    `json:"ticket_id"`
+	Number   string    `json:"number"`
+	Sector   string    `json:"sector"`
+	Priority string    `json:"priority,omitempty"`
+	Window   string    `json:"window"`
+	Calls    int       `json:"calls"`
+	TakenAt  time.Time `json:"taken_at"`
+	// Announcement is what the lobby display says.
+	Announcement string `json:"announcement"`
+}
+
+// handleCallNext calls the next ticket to the clerk's window.
+func handleCallNext(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		t, w, err := q.CallNext(c.UserContext(), staffOf(c).Center, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(calledView{TicketID: t.ID, Number: t.Number, Sector: t.Sector, Priority: string(t.Priority),
+			Window: w.Name, Calls: t.Calls, TakenAt: t.TakenAt.In(time.FixedZone("CST", 8*3600)),
+			Announcement: "请" + t.Number + "号到" + w.Name + "办理"})
+	}
+}

@@ -1,0 +1,423 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/queue"
+)
+
+// Collections of the queue. A counter's _id is center|sector|day and a
+// hold's is center|sector|day|holder: center and sector codes, ISO days
+// and holder keys ("citizen:…", "id:…") never contain "|", so no two
+// tuples spell one key.
+const (
+	windowsColl        = "windows"
+	ticketsColl        = "tickets"
+	ticketCountersColl = "ticket_counters"
+	ticketHoldsColl    = "ticket_holds"
+)
+
+// holdGrace is how long a hold whose ticket was never stored protects a
+// take that may still be in flight; after it, the hold is taken to be
+// left by a take that died, and a new take of the holder replaces it.
+const holdGrace = 2 * time.Minute
+
+func queueIndexes() []collectionIndexes {
+	return []collectionIndexes{
+		{windowsColl, []mongodrv.IndexModel{{
+			Keys:    bson.D{{Key: "center", Value: 1}, {Key: "name", Value: 1}},
+			Options: options.Index().SetName("center_name").SetUnique(true),
+		}}},
+		{ticketsColl, []mongodrv.IndexModel{
+			{
+				// The last line of defence for "numbers are unique": even a
+				// counter restored from an old backup cannot hand out a
+				// number twice.
+				Keys: bson.D{
+					{Key: "center", Value: 1}, {Key: "sector", Value: 1},
+					{Key: "day", Value: 1}, {Key: "seq", Value: 1},
+				},
+				Options: options.Index().SetName("center_sector_day_seq").SetUnique(true),
+			},
+			{
+				// ClaimNext: equality on center, day and status, then the
+				// calling order.
+				Keys: bson.D{
+					{Key: "center", Value: 1}, {Key: "day", Value: 1}, {Key: "status", Value: 1},
+					{Key: "rank", Value: 1}, {Key: "taken_at", Value: 1},
+				},
+				Options: options.Index().SetName("waiting"),
+			},
+		}},
+	}
+}
+
+// QueueStore is queue.Store on MongoDB, without transactions:
+//
+//   - A ticket's number comes from a per-(center, sector, day) counter
+//     document that findOneAndUpdate increments, so two takes never get
+//     one number; the unique center_sector_day_seq index backs it up.
+//   - "One active ticket per holder and sector" is a hold document,
+//     _id center|sector|day|holder, inserted before the counter is
+//     touched: the _id refuses a second hold, so a refused take uses no
+//     number. The hold names its ticket; once that ticket is no longer
+//     waiting or called, the holder's next take replaces the hold, so
+//     whatever finishes tickets need not know about holds.
+//   - Numbers are gapless except after a take that dies between the
+//     counter increment and the ticket insert (a crash, a lost
+//     connection): its number stays unused. That is the only way a gap
+//     appears; a hold such a take leaves behind is replaced after
+//     holdGrace.
+//   - ClaimNext is one findOneAndUpdate on a waiting ticket, so two
+//     windows never call one ticket.
+type QueueStore struct {
+	windows  *mongodrv.Collection
+	tickets  *mongodrv.Collection
+	counters *mongodrv.Collection
+	holds    *mongodrv.Collection
+}
+
+var _ queue.Store = (*QueueStore)(nil)
+
+// NewQueueStore returns the queue store on db.
+func NewQueueStore(db *DB) *QueueStore {
+	return &QueueStore{
+		windows:  db.db.Collection(windowsColl),
+		tickets:  db.db.Collection(ticketsColl),
+		counters: db.db.Collection(ticketCountersColl),
+		holds:    db.db.Collection(ticketHoldsColl),
+	}
+}
+
+// ticketDoc mirrors queue.Ticket, plus Rank, which ClaimNext sorts on.
+// Times are stored in UTC truncated to milliseconds; an uncalled
+// ticket's CalledAt is the zero time, a BSON date in year 1.
+type ticketDoc struct {
+	ID       string    `bson:"_id"`
+	Center   string    `bson:"center"`
+	Sector   string    `bson:"sector"`
+	Day      string    `bson:"day"`
+	Seq      int       `bson:"seq"`
+	Number   string    `bson:"number"`
+	Channel  string    `bson:"channel"`
+	Holder   string    `bson:"holder"`
+	Priority string    `bson:"priority"`
+	Rank     int       `bson:"rank"`
+	Status   string    `bson:"status"`
+	TakenAt  time.Time `bson:"taken_at"`
+	CalledAt time.Time `bson:"called_at"`
+	Window   string    `bson:"window"`
+	Calls    int       `bson:"calls"`
+}
+
+func toTicketDoc(t queue.Ticket) ticketDoc {
+	d := ticketDoc{
+		ID: t.ID, Center: t.Center, Sector: t.Sector, Day: t.Day, Seq: t.Seq, Number: t.Number,
+		Channel: string(t.Channel), Holder: t.Holder, Priority: string(t.Priority), Rank: t.Priority.Rank(),
+		Status: string(t.Status), TakenAt: t.TakenAt, CalledAt: t.CalledAt, Window: t.Window, Calls: t.Calls,
+	}
+	storedTimes(&d.TakenAt, &d.CalledAt)
+	return d
+}
+
+func (d ticketDoc) ticket() queue.Ticket {
+	t := queue.Ticket{
+		ID: d.ID, Center: d.Center, Sector: d.Sector, Day: d.Day, Seq: d.Seq, Number: d.Number,
+		Channel: queue.Channel(d.Channel), Holder: d.Holder, Priority: queue.Priority(d.Priority),
+		Status: queue.Status(d.Status), TakenAt: d.TakenAt, CalledAt: d.CalledAt, Window: d.Window, Calls: d.Calls,
+	}
+	utcTimes(&t.TakenAt, &t.CalledAt)
+	return t
+}
+
+// counterDoc is the last number given out in one center, sector and day.
+type counterDoc struct {
+	ID  string `bson:"_id"`
+	Seq int    `bson:"seq"`
+}
+
+// holdDoc reserves a holder's one active ticket in a sector and day.
+type holdDoc struct {
+	ID     string    `bson:"_id"`
+	Ticket string    `bson:"ticket"`
+	At     time.Time `bson:"at"`
+}
+
+// windowDoc mirrors queue.Window field for field.
+type windowDoc struct {
+	ID        string    `bson:"_id"`
+	Center    string    `bson:"center"`
+	Name      string    `bson:"name"`
+	Sectors   []string  `bson:"sectors"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+func errNoTicket() error  { return apperr.New(apperr.NotFound, "没有这个排队号") }
+func errNoWaiting() error { return apperr.New(apperr.NotFound, "没有等候的排队号") }
+func errNoWindow() error  { return apperr.New(apperr.NotFound, "没有这个窗口") }
+
+func counterKey(t queue.Ticket) string { return strings.Join([]string{t.Center, t.Sector, t.Day}, "|") }
+
+func holdKey(t queue.Ticket) string {
+	return strings.Join([]string{t.Center, t.Sector, t.Day, t.Holder}, "|")
+}
+
+// TakeTicket implements queue.Store: hold (for a known holder), then
+// number, then ticket; see QueueStore for why in that order.
+func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter string) (queue.Ticket, error) {
+	storedTimes(&t.TakenAt, &t.CalledAt)
+	if t.Holder != "" {
+		if err := s.hold(ctx, t); err != nil {
+			return queue.Ticket{}, err
+		}
+	}
+	seq, err := s.nextSeq(ctx, counterKey(t))
+	if err != nil {
+		s.release(ctx, t)
+		return queue.Ticket{}, fmt.Errorf("mongo: take ticket in %s: %w", counterKey(t), err)
+	}
+	t.Seq = seq
+	t.Number = queue.FormatNumber(letter, seq)
+	if _, err := s.tickets.InsertOne(ctx, toTicketDoc(t)); err != nil {
+		s.release(ctx, t)
+		return queue.Ticket{}, fmt.Errorf("mongo: take ticket %s (number %s left unused): %w", t.ID, t.Number, err)
+	}
+	return t, nil
+}
+
+// hold reserves t's holder's one active ticket in the sector and day, or
+// returns queue.ErrActiveTicket.
+func (s *QueueStore) hold(ctx context.Context, t queue.Ticket) error {
+	h := holdDoc{ID: holdKey(t), Ticket: t.ID, At: t.TakenAt}
+	_, err := s.holds.InsertOne(ctx, h)
+	if err == nil {
+		return nil
+	}
+	if !isDuplicateKey(err) {
+		return fmt.Errorf("mongo: take ticket: hold %s: %w", h.ID, err)
+	}
+	var old holdDoc
+	err = s.holds.FindOne(ctx, bson.D{{Key: "_id", Value: h.ID}}).Decode(&old)
+	if errors.Is(err, mongodrv.ErrNoDocuments) {
+		// Released between our insert and this read: the take that held
+		// it failed. Refusing is safe; the holder can simply try again.
+		return queue.ErrActiveTicket
+	}
+	if err != nil {
+		return fmt.Errorf("mongo: take ticket: read hold %s: %w", h.ID, err)
+	}
+	var cur ticketDoc
+	err = s.tickets.FindOne(ctx, bson.D{{Key: "_id", Value: old.Ticket}}).Decode(&cur)
+	switch {
+	case errors.Is(err, mongodrv.ErrNoDocuments):
+		if !old.At.UTC().Add(holdGrace).Before(t.TakenAt) {
+			return queue.ErrActiveTicket // a take of the holder still in flight
+		}
+	case err != nil:
+		return fmt.Errorf("mongo: take ticket: read held ticket %s: %w", old.Ticket, err)
+	case cur.Status == string(queue.StatusWaiting) || cur.Status == string(queue.StatusCalled):
+		return queue.ErrActiveTicket
+	}
+	// The held ticket is finished, or was never stored: take the hold
+	// over, conditionally, so of two takes doing the same only one wins.
+	res, err := s.holds.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: h.ID}, {Key: "ticket", Value: old.Ticket}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "ticket", Value: h.Ticket}, {Key: "at", Value: h.At}}}})
+	if err != nil {
+		return fmt.Errorf("mongo: take ticket: take over hold %s: %w", h.ID, err)
+	}
+	if res.MatchedCount == 0 {
+		return queue.ErrActiveTicket
+	}
+	return nil
+}
+
+// release gives up t's hold after a take failed before storing t, so
+// the holder can try again at once instead of after holdGrace. It runs
+// even when ctx is done, which is often why the take failed, and a
+// failure here only means waiting for holdGrace.
+func (s *QueueStore) release(ctx context.Context, t queue.Ticket) {
+	if t.Holder == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	// An insert that reported an error may still have stored the ticket;
+	// then the hold must stay. The number tells ours from another
+	// ticket with the same ID, which a duplicate ID error is about.
+	ours := bson.D{
+		{Key: "_id", Value: t.ID}, {Key: "center", Value: t.Center}, {Key: "sector", Value: t.Sector},
+		{Key: "day", Value: t.Day}, {Key: "seq", Value: t.Seq},
+	}
+	if err := s.tickets.FindOne(ctx, ours).Err(); !errors.Is(err, mongodrv.ErrNoDocuments) {
+		return
+	}
+	_, _ = s.holds.DeleteOne(ctx, bson.D{{Key: "_id", Value: holdKey(t)}, {Key: "ticket", Value: t.ID}})
+}
+
+// nextSeq increments the counter named key, creating it at 1.
+func (s *QueueStore) nextSeq(ctx context.Context, key string) (int, error) {
+	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
+	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: 1}}}}
+	var err error
+	// Two first takes of a day may both try to insert the counter; the
+	// loser's upsert fails on _id and, tried again, finds the counter.
+	for range 3 {
+		var c counterDoc
+		err = s.counters.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: key}}, update, opts).Decode(&c)
+		if err == nil {
+			return c.Seq, nil
+		}
+		if !isDuplicateKey(err) {
+			return 0, err
+		}
+	}
+	return 0, err
+}
+
+// GetTicket implements queue.Store.
+func (s *QueueStore) GetTicket(ctx context.Context, id string) (queue.Ticket, error) {
+	var d ticketDoc
+	err := s.tickets.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongodrv.ErrNoDocuments) {
+		return queue.Ticket{}, errNoTicket()
+	}
+	if err != nil {
+		return queue.Ticket{}, fmt.Errorf("mongo: get ticket %s: %w", id, err)
+	}
+	return d.ticket(), nil
+}
+
+// ClaimNext implements queue.Store with at most two findOneAndUpdates:
+// the oldest starved ticket if any, else the first in calling order.
+// Each matches only a waiting ticket, so of two windows racing for one
+// ticket the second finds the next.
+func (s *QueueStore) ClaimNext(ctx context.Context, center, day string, sectors []string, window string, at, starveBefore time.Time) (queue.Ticket, error) {
+	if len(sectors) == 0 {
+		return queue.Ticket{}, errNoWaiting()
+	}
+	filter := bson.D{
+		{Key: "center", Value: center},
+		{Key: "day", Value: day},
+		{Key: "status", Value: string(queue.StatusWaiting)},
+		{Key: "sector", Value: bson.D{{Key: "$in", Value: sectors}}},
+	}
+	update := bson.D{
+		{Key: "$set", Value: bson.D{
+			{Key: "status", Value: string(queue.StatusCalled)},
+			{Key: "window", Value: window},
+			{Key: "called_at", Value: at.UTC().Truncate(time.Millisecond)},
+		}},
+		{Key: "$inc", Value: bson.D{{Key: "calls", Value: 1}}},
+	}
+	if !starveBefore.IsZero() {
+		starved := append(filter[:len(filter):len(filter)],
+			bson.E{Key: "taken_at", Value: bson.D{{Key: "$lt", Value: starveBefore.UTC().Truncate(time.Millisecond)}}})
+		order := bson.D{{Key: "taken_at", Value: 1}, {Key: "seq", Value: 1}}
+		t, err := s.claim(ctx, starved, order, update)
+		if !apperr.Is(err, apperr.NotFound) {
+			return t, err
+		}
+	}
+	order := bson.D{{Key: "rank", Value: 1}, {Key: "taken_at", Value: 1}, {Key: "seq", Value: 1}}
+	return s.claim(ctx, filter, order, update)
+}
+
+func (s *QueueStore) claim(ctx context.Context, filter, sort, update bson.D) (queue.Ticket, error) {
+	// No projection: FerretDB v1 mishandles one in findAndModify.
+	opts := options.FindOneAndUpdate().SetSort(sort).SetReturnDocument(options.After)
+	var d ticketDoc
+	err := s.tickets.FindOneAndUpdate(ctx, filter, update, opts).Decode(&d)
+	if errors.Is(err, mongodrv.ErrNoDocuments) {
+		return queue.Ticket{}, errNoWaiting()
+	}
+	if err != nil {
+		return queue.Ticket{}, fmt.Errorf("mongo: call next: %w", err)
+	}
+	return d.ticket(), nil
+}
+
+// CountAhead implements queue.Store: the waiting tickets of t's sector
+// and day before t in calling order (rank, taken at, seq).
+func (s *QueueStore) CountAhead(ctx context.Context, t queue.Ticket) (int, error) {
+	r, taken := t.Priority.Rank(), t.TakenAt.UTC().Truncate(time.Millisecond)
+	filter := bson.D{
+		{Key: "center", Value: t.Center},
+		{Key: "sector", Value: t.Sector},
+		{Key: "day", Value: t.Day},
+		{Key: "status", Value: string(queue.StatusWaiting)},
+		{Key: "$or", Value: bson.A{
+			bson.D{{Key: "rank", Value: bson.D{{Key: "$lt", Value: r}}}},
+			bson.D{{Key: "rank", Value: r}, {Key: "taken_at", Value: bson.D{{Key: "$lt", Value: taken}}}},
+			bson.D{{Key: "rank", Value: r}, {Key: "taken_at", Value: taken}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: t.Seq}}}},
+		}},
+	}
+	n, err := s.tickets.CountDocuments(ctx, filter)
+	if err != nil {
+		return 0, fmt.Errorf("mongo: count ahead of %s: %w", t.ID, err)
+	}
+	return int(n), nil
+}
+
+// CreateWindow implements queue.Store; a name the center already uses,
+// or a taken ID, is a conflict.
+func (s *QueueStore) CreateWindow(ctx context.Context, w queue.Window) error {
+	d := windowDoc(w)
+	if d.Sectors == nil {
+		d.Sectors = []string{} // an array, as SQLite keeps it, never null
+	}
+	storedTimes(&d.CreatedAt)
+	if _, err := s.windows.InsertOne(ctx, d); err != nil {
+		if isDuplicateKey(err) {
+			return apperr.Wrap(apperr.Conflict, "该窗口名称已存在", err)
+		}
+		return fmt.Errorf("mongo: create window %s: %w", w.ID, err)
+	}
+	return nil
+}
+
+func (d windowDoc) window() queue.Window {
+	w := queue.Window(d)
+	if w.Sectors == nil {
+		w.Sectors = []string{}
+	}
+	utcTimes(&w.CreatedAt)
+	return w
+}
+
+// GetWindow implements queue.Store.
+func (s *QueueStore) GetWindow(ctx context.Context, id string) (queue.Window, error) {
+	var d windowDoc
+	err := s.windows.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongodrv.ErrNoDocuments) {
+		return queue.Window{}, errNoWindow()
+	}
+	if err != nil {
+		return queue.Window{}, fmt.Errorf("mongo: get window %s: %w", id, err)
+	}
+	return d.window(), nil
+}
+
+// ListWindows implements queue.Store. Names sort by code point, as
+// SQLite's default collation sorts them.
+func (s *QueueStore) ListWindows(ctx context.Context, center string) ([]queue.Window, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "name", Value: 1}})
+	docs, err := findAll[windowDoc](ctx, s.windows, bson.D{{Key: "center", Value: center}}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: list windows of %q: %w", center, err)
+	}
+	out := make([]queue.Window, len(docs))
+	for i, d := range docs {
+		out[i] = d.window()
+	}
+	return out, nil
+}

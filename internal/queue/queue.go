@@ -1,0 +1,143 @@
+// Package queue is the lobby's queue (取号、排队、叫号): windows, tickets
+// numbered per center, sector and day, and calling the next ticket with
+// priorities, atomically, so that two windows never call one ticket.
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/banhao/banhao/internal/apperr"
+)
+
+// Priority is why a ticket is served before others.
+type Priority string
+
+// Priorities, from first served to last.
+const (
+	PriorityGreen       Priority = "green"       // 绿色通道: major projects
+	PriorityAppointment Priority = "appointment" // checked-in appointment within its slot
+	PriorityElderly     Priority = "elderly"     // 70 or older, from the ID's birth date
+	PriorityDisabled    Priority = "disabled"    // declared, confirmed by staff
+	PriorityPregnant    Priority = "pregnant"    // declared, confirmed by staff
+	PriorityNone        Priority = ""
+)
+
+// Rank orders tickets for calling: lower first.
+func (p Priority) Rank() int {
+	switch p {
+	case PriorityGreen:
+		return 0
+	case PriorityAppointment:
+		return 1
+	case PriorityElderly, PriorityDisabled, PriorityPregnant:
+		return 2
+	case PriorityNone:
+		return 3
+	}
+	return -1
+}
+
+// Status is where a ticket is in its life.
+type Status string
+
+// Ticket statuses.
+const (
+	StatusWaiting Status = "waiting"
+	StatusCalled  Status = "called"
+	StatusDone    Status = "done"
+	StatusMissed  Status = "missed"
+)
+
+// Channel is where a ticket was taken.
+type Channel string
+
+// Channels.
+const (
+	ChannelKiosk       Channel = "kiosk"
+	ChannelMiniProgram Channel = "mp"
+	ChannelAppointment Channel = "appointment"
+)
+
+// Ticket is a queue number.
+type Ticket struct {
+	ID     string
+	Center string
+	Sector string
+	// Day is the center's local date the ticket belongs to, "2026-11-25".
+	Day string
+	// Seq is the number within center, sector and day: 1, 2, 3 ... with no gaps.
+	Seq int
+	// Number is what the citizen sees: the sector's letter and Seq, "A023".
+	Number  string
+	Channel Channel
+	// Holder identifies the person, for "one active ticket per person per
+	// sector": "citizen:<id>" or "id:<blind index of the ID number>"; empty
+	// for a walk-in without a card.
+	Holder   string
+	Priority Priority
+	Status   Status
+	TakenAt  time.Time
+	CalledAt time.Time
+	Window   string
+	Calls    int
+}
+
+// Window is a service window of a center.
+type Window struct {
+	ID     string
+	Center string
+	// Name is what the lobby display calls it, e.g. "5号窗口".
+	Name string
+	// Sectors are the sectors the window serves; a comprehensive
+	// acceptance window (综合受理) serves many.
+	Sectors   []string
+	CreatedAt time.Time
+}
+
+// Store is what the queue needs from storage.
+type Store interface {
+	// TakeTicket gives t the next number of its center, sector and day
+	// (shown as letter and three digits, see FormatNumber) and
+	// stores it, atomically: numbers are unique and have no gaps, and a
+	// holder who already has a waiting or called ticket in the sector that
+	// day is refused with ErrActiveTicket without using a number.
+	TakeTicket(ctx context.Context, t Ticket, letter string) (Ticket, error)
+	// GetTicket returns a ticket.
+	GetTicket(ctx context.Context, id string) (Ticket, error)
+	// ClaimNext moves the waiting ticket of center and day, in one of
+	// sectors, that should be served next to called at window, atomically:
+	// a waiting ticket taken before starveBefore first (oldest first), else
+	// the lowest priority rank, then the earliest taken. It returns
+	// apperr.NotFound when nobody waits.
+	ClaimNext(ctx context.Context, center, day string, sectors []string, window string, at, starveBefore time.Time) (Ticket, error)
+	// CountAhead counts the waiting tickets of t's sector and day that would
+	// be called before t.
+	CountAhead(ctx context.Context, t Ticket) (int, error)
+
+	// CreateWindow stores a window.
+	CreateWindow(ctx context.Context, w Window) error
+	// GetWindow returns a window.
+	GetWindow(ctx context.Context, id string) (Window, error)
+	// ListWindows returns a center's windows ordered by name.
+	ListWindows(ctx context.Context, center string) ([]Window, error)
+}
+
+// CodeActiveTicket: the person already holds a ticket in this sector today.
+const CodeActiveTicket apperr.Code = "active_ticket"
+
+// ErrActiveTicket is returned for a second active ticket of one person in one sector.
+var ErrActiveTicket = apperr.New(CodeActiveTicket, "您在该板块已有排队号，请留意叫号")
+
+// SectorLetter is the letter of a sector's numbers: A for the first sector
+// in display order, B for the second ...
+func SectorLetter(order int) string {
+	if order < 1 || order > 26 {
+		return "Z"
+	}
+	return string(rune('A' + order - 1))
+}
+
+// FormatNumber is a ticket's displayed number: letter and three digits.
+func FormatNumber(letter string, seq int) string { return fmt.Sprintf("%s%03d", letter, seq) }

@@ -1,0 +1,206 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/queue"
+)
+
+// QueueStore implements queue.Store. Taking a ticket and calling the next
+// one are single transactions on the one writer connection, so they are
+// atomic and numbers are gapless.
+type QueueStore struct {
+	db *DB
+}
+
+var _ queue.Store = (*QueueStore)(nil)
+
+// NewQueueStore returns the queue store on db.
+func NewQueueStore(db *DB) *QueueStore { return &QueueStore{db: db} }
+
+const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls`
+
+func scanTicket(sc interface{ Scan(...any) error }) (queue.Ticket, error) {
+	var t queue.Ticket
+	var rank int
+	var taken, called int64
+	err := sc.Scan(&t.ID, &t.Center, &t.Sector, &t.Day, &t.Seq, &t.Number, &t.Channel, &t.Holder, &t.Priority, &rank,
+		&t.Status, &taken, &called, &t.Window, &t.Calls)
+	t.TakenAt, t.CalledAt = fromMS(taken), fromMS(called)
+	return t, err
+}
+
+// TakeTicket implements queue.Store.
+func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter string) (queue.Ticket, error) {
+	err := s.db.Write(ctx, func(tx *Tx) error {
+		if t.Holder != "" {
+			var one int
+			err := tx.QueryRow(`SELECT 1 FROM tickets WHERE center = ? AND sector = ? AND day = ? AND holder = ? AND status IN ('waiting', 'called') LIMIT 1`,
+				t.Center, t.Sector, t.Day, t.Holder).Scan(&one)
+			if err == nil {
+				return queue.ErrActiveTicket
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlite: take ticket: %w", err)
+			}
+		}
+		err := tx.QueryRow(`INSERT INTO ticket_counters (center, sector, day, seq) VALUES (?, ?, ?, 1)
+			ON CONFLICT (center, sector, day) DO UPDATE SET seq = seq + 1 RETURNING seq`, t.Center, t.Sector, t.Day).Scan(&t.Seq)
+		if err != nil {
+			return fmt.Errorf("sqlite: take ticket: %w", err)
+		}
+		t.Number = queue.FormatNumber(letter, t.Seq)
+		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Center, t.Sector, t.Day, t.Seq, t.Number, t.Channel, t.Holder, t.Priority, t.Priority.Rank(),
+			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls)
+		if err != nil {
+			return fmt.Errorf("sqlite: take ticket: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return queue.Ticket{}, err
+	}
+	t.TakenAt = t.TakenAt.UTC().Truncate(time.Millisecond)
+	return t, nil
+}
+
+// GetTicket implements queue.Store.
+func (s *QueueStore) GetTicket(ctx context.Context, id string) (queue.Ticket, error) {
+	st, err := s.db.readStmt(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`)
+	if err != nil {
+		return queue.Ticket{}, fmt.Errorf("sqlite: get ticket: %w", err)
+	}
+	t, err := scanTicket(st.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, apperr.New(apperr.NotFound, "没有这个排队号")
+	}
+	if err != nil {
+		return t, fmt.Errorf("sqlite: get ticket: %w", err)
+	}
+	return t, nil
+}
+
+func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// ClaimNext implements queue.Store.
+func (s *QueueStore) ClaimNext(ctx context.Context, center, day string, sectors []string, window string, at, starveBefore time.Time) (queue.Ticket, error) {
+	if len(sectors) == 0 {
+		return queue.Ticket{}, apperr.New(apperr.NotFound, "没有等候的排队号")
+	}
+	var out queue.Ticket
+	err := s.db.Write(ctx, func(tx *Tx) error {
+		args := []any{center, day}
+		for _, sec := range sectors {
+			args = append(args, sec)
+		}
+		base := `SELECT id FROM tickets WHERE center = ? AND day = ? AND status = 'waiting' AND sector IN (` + inList(len(sectors)) + `)`
+		var id string
+		err := sql.ErrNoRows
+		if !starveBefore.IsZero() {
+			err = tx.QueryRow(base+` AND taken_at < ? ORDER BY taken_at, seq LIMIT 1`, append(args, ms(starveBefore))...).Scan(&id)
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			err = tx.QueryRow(base+` ORDER BY rank, taken_at, seq LIMIT 1`, args...).Scan(&id)
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "没有等候的排队号")
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: call next: %w", err)
+		}
+		if _, err := tx.Exec(`UPDATE tickets SET status = 'called', window = ?, called_at = ?, calls = calls + 1 WHERE id = ?`, window, ms(at), id); err != nil {
+			return fmt.Errorf("sqlite: call next: %w", err)
+		}
+		out, err = scanTicket(tx.QueryRow(`SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
+		return err
+	})
+	return out, err
+}
+
+// CountAhead implements queue.Store.
+func (s *QueueStore) CountAhead(ctx context.Context, t queue.Ticket) (int, error) {
+	st, err := s.db.readStmt(ctx, `SELECT count(*) FROM tickets WHERE center = ? AND sector = ? AND day = ? AND status = 'waiting'
+		AND (rank < ? OR (rank = ? AND (taken_at < ? OR (taken_at = ? AND seq < ?))))`)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count ahead: %w", err)
+	}
+	var n int
+	r := t.Priority.Rank()
+	if err := st.QueryRowContext(ctx, t.Center, t.Sector, t.Day, r, r, ms(t.TakenAt), ms(t.TakenAt), t.Seq).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count ahead: %w", err)
+	}
+	return n, nil
+}
+
+// CreateWindow implements queue.Store.
+func (s *QueueStore) CreateWindow(ctx context.Context, w queue.Window) error {
+	sectors, _ := json.Marshal(orEmpty(w.Sectors))
+	return s.db.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO windows (id, center, name, sectors, created_at) VALUES (?, ?, ?, ?, ?)`,
+			w.ID, w.Center, w.Name, string(sectors), ms(w.CreatedAt))
+		if isUnique(err) {
+			return apperr.New(apperr.Conflict, "该窗口名称已存在")
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: create window: %w", err)
+		}
+		return nil
+	})
+}
+
+func scanWindow(sc interface{ Scan(...any) error }) (queue.Window, error) {
+	var w queue.Window
+	var sectors string
+	var created int64
+	if err := sc.Scan(&w.ID, &w.Center, &w.Name, &sectors, &created); err != nil {
+		return w, err
+	}
+	w.CreatedAt = fromMS(created)
+	return w, json.Unmarshal([]byte(sectors), &w.Sectors)
+}
+
+// GetWindow implements queue.Store.
+func (s *QueueStore) GetWindow(ctx context.Context, id string) (queue.Window, error) {
+	st, err := s.db.readStmt(ctx, `SELECT id, center, name, sectors, created_at FROM windows WHERE id = ?`)
+	if err != nil {
+		return queue.Window{}, fmt.Errorf("sqlite: get window: %w", err)
+	}
+	w, err := scanWindow(st.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, apperr.New(apperr.NotFound, "没有这个窗口")
+	}
+	if err != nil {
+		return w, fmt.Errorf("sqlite: get window: %w", err)
+	}
+	return w, nil
+}
+
+// ListWindows implements queue.Store.
+func (s *QueueStore) ListWindows(ctx context.Context, center string) ([]queue.Window, error) {
+	st, err := s.db.readStmt(ctx, `SELECT id, center, name, sectors, created_at FROM windows WHERE center = ? ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list windows: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, center)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list windows: %w", err)
+	}
+	defer rows.Close()
+	out := []queue.Window{}
+	for rows.Next() {
+		w, err := scanWindow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list windows: %w", err)
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,65 @@
+package kiosk
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/web"
+)
+
+type ticketRequest struct {
+	Sector string `json:"sector"`
+}
+
+// ticketView is a ticket as the kiosk shows and prints it.
+type ticketView struct {
+	ID         string    `json:"id"`
+	Number     string    `json:"number"`
+	Sector     string    `json:"sector"`
+	SectorName string    `json:"sector_name"`
+	Priority   string    `json:"priority,omitempty"`
+	Status     string    `json:"status"`
+	TakenAt    time.Time `json:"taken_at"`
+	Ahead      int       `json:"ahead"`
+	// FollowPath is the mini-program page the printed QR code opens.
+	FollowPath string `json:"follow_path"`
+}
+
+func viewTicket(p queue.Position) ticketView {
+	t := p.Ticket
+	return ticketView{ID: t.ID, Number: t.Number, Sector: t.Sector, SectorName: p.SectorName, Priority: string(t.Priority),
+		Status: string(t.Status), TakenAt: t.TakenAt.In(time.FixedZone("CST", 8*3600)), Ahead: p.Ahead,
+		FollowPath: "pages/ticket/index?id=" + t.ID}
+}
+
+// handleTicketTake gives out a ticket at the kiosk: with a card session
+// the ticket is the card holder's (one per sector, and 70-year-olds served
+// first), without one it is a walk-in's.
+func handleTicketTake(ks *identity.Kiosks, q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req ticketRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		k := kioskOf(c)
+		r := queue.TakeRequest{Center: k.Center, Sector: req.Sector, Channel: queue.ChannelKiosk}
+		if tok := c.Get(HeaderCardSession); tok != "" {
+			sess, h, err := ks.CardSession(c.UserContext(), k, tok)
+			if err != nil {
+				return err
+			}
+			r.Holder = "id:" + sess.Subject
+			if id, err := identity.ParseIDNumber("id_number", h.IDNumber, time.Now().AddDate(0, 0, 1)); err == nil {
+				r.Birth = id.Birth
+			}
+		}
+		p, err := q.Take(c.UserContext(), r)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(viewTicket(p))
+	}
+}

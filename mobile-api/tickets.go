@@ -1,0 +1,73 @@
+package mobileapi
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/web"
+)
+
+type mpTicketRequest struct {
+	Center string `json:"center"`
+	Sector string `json:"sector"`
+}
+
+// mpTicketView is a ticket as the mini-program follows it.
+type mpTicketView struct {
+	ID         string     `json:"id"`
+	Number     string     `json:"number"`
+	Center     string     `json:"center"`
+	Sector     string     `json:"sector"`
+	SectorName string     `json:"sector_name"`
+	Status     string     `json:"status"`
+	TakenAt    time.Time  `json:"taken_at"`
+	Ahead      int        `json:"ahead"`
+	CalledAt   *time.Time `json:"called_at,omitempty"`
+	Window     string     `json:"window,omitempty"`
+}
+
+func viewMPTicket(p queue.Position) mpTicketView {
+	t := p.Ticket
+	v := mpTicketView{ID: t.ID, Number: t.Number, Center: t.Center, Sector: t.Sector, SectorName: p.SectorName,
+		Status: string(t.Status), TakenAt: inChina(t.TakenAt), Ahead: p.Ahead, Window: t.Window}
+	if !t.CalledAt.IsZero() {
+		c := inChina(t.CalledAt)
+		v.CalledAt = &c
+	}
+	return v
+}
+
+// handleMPTicketTake takes a ticket remotely from the mini-program.
+func handleMPTicketTake(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req mpTicketRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		p, err := q.Take(c.UserContext(), queue.TakeRequest{
+			Center: req.Center, Sector: req.Sector, Channel: queue.ChannelMiniProgram, Holder: "citizen:" + citizenOf(c).ID,
+		})
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(viewMPTicket(p))
+	}
+}
+
+// handleMPTicketGet follows a ticket: the caller's own, or a walk-in ticket
+// from a kiosk (which names nobody). Another person's ticket is not found.
+func handleMPTicketGet(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := q.Ticket(c.UserContext(), c.Params("id"))
+		if err != nil {
+			return err
+		}
+		if h := p.Ticket.Holder; h != "" && h != "citizen:"+citizenOf(c).ID {
+			return apperr.New(apperr.NotFound, "没有这个排队号")
+		}
+		return c.JSON(viewMPTicket(p))
+	}
+}
