@@ -44,7 +44,11 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/citizens/lookup", requireRole(ids, identity.RoleClerk, identity.RoleApprover, identity.RoleSupervisor), handleCitizenLookup(d.Citizens))
 	staff.Get("/windows", handleWindowList(d.Queue))
 	staff.Post("/windows", admin, handleWindowCreate(d.Queue))
-	staff.Post("/windows/:id/call-next", requireRole(ids, identity.RoleClerk), handleCallNext(d.Queue))
+	clerk := requireRole(ids, identity.RoleClerk)
+	staff.Post("/windows/:id/call-next", clerk, handleCallNext(d.Queue))
+	for _, a := range []queue.Action{queue.ActionRecall, queue.ActionNoShow, queue.ActionComplete, queue.ActionPark, queue.ActionResume, queue.ActionTransfer} {
+		staff.Post("/windows/:id/tickets/:ticket/"+string(a), clerk, handleTicketAct(d.Queue, a))
+	}
 	staff.Get("/kiosks", admin, handleKioskList(d.Kiosks))
 	staff.Post("/kiosks", admin, handleKioskRegister(d.Kiosks))
 	staff.Post("/kiosks/:id/revoke", admin, handleKioskRevoke(d.Kiosks))

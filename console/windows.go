@@ -78,3 +78,33 @@ func handleCallNext(q *queue.Service) fiber.Handler {
 			Announcement: "请" + t.Number + "号到" + w.Name + "办理"})
 	}
 }
+
+type actRequest struct {
+	Sector string `json:"sector"`
+}
+
+type ticketStateView struct {
+	TicketID string `json:"ticket_id"`
+	Number   string `json:"number"`
+	Sector   string `json:"sector"`
+	Status   string `json:"status"`
+	Calls    int    `json:"calls"`
+}
+
+// handleTicketAct applies a clerk's action (recall, no-show, complete,
+// park, resume, transfer) to the ticket at their window.
+func handleTicketAct(q *queue.Service, a queue.Action) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req actRequest
+		if a == queue.ActionTransfer {
+			if err := web.DecodeJSON(c, &req); err != nil {
+				return err
+			}
+		}
+		t, err := q.Act(c.UserContext(), staffOf(c).Center, c.Params("id"), c.Params("ticket"), a, req.Sector)
+		if err != nil {
+			return err
+		}
+		return c.JSON(ticketStateView{TicketID: t.ID, Number: t.Number, Sector: t.Sector, Status: string(t.Status), Calls: t.Calls})
+	}
+}

@@ -134,3 +134,86 @@ func TestNoTicketsOutsideOpeningHours(t *testing.T) {
 	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/mp/tickets", alice, strings.NewReader(`{"center":"hm","sector":"tax"}`))
 	wantProblem(t, code, ctype, body, 409, "center_closed", "")
 }
+
+func TestWindowActions(t *testing.T) {
+	env, skew := devClock(t, atWednesday9)
+	s := startServer(t, env)
+	admin := s.admin(t)
+	_, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"3号窗口","sectors":["tax"]}`))
+	var w struct{ ID string }
+	json.Unmarshal([]byte(body), &w)
+	_, _, body = s.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"4号窗口","sectors":["business"]}`))
+	var other struct{ ID string }
+	json.Unmarshal([]byte(body), &other)
+	k := registerKiosk(t, s, admin)
+	k.skew = skew
+	for i := 0; i < 3; i++ {
+		if code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"tax"}`); code != 201 {
+			t.Fatalf("take: %d %s", code, body)
+		}
+	}
+	s.createStaff(t, "clerk", "clerk")
+	clerk := s.login(t, "clerk", testPassword)
+	call := func(win string) string {
+		t.Helper()
+		code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+win+"/call-next", clerk, nil)
+		if code != 200 {
+			t.Fatalf("call: %d %s", code, body)
+		}
+		var c struct {
+			TicketID string `json:"ticket_id"`
+		}
+		json.Unmarshal([]byte(body), &c)
+		return c.TicketID
+	}
+	act := func(win, ticket, action, body string) (int, string, string) {
+		var r *strings.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		if r == nil {
+			return s.do(t, http.MethodPost, "/api/v1/staff/windows/"+win+"/tickets/"+ticket+"/"+action, clerk, nil)
+		}
+		return s.do(t, http.MethodPost, "/api/v1/staff/windows/"+win+"/tickets/"+ticket+"/"+action, clerk, r)
+	}
+
+	first := call(w.ID)
+	// Recalls count up; a third recall after three calls marks the ticket missed.
+	for i, want := range []string{`"calls":2`, `"calls":3`, `"status":"missed"`} {
+		if code, _, body := act(w.ID, first, "recall", ""); code != 200 || !strings.Contains(body, want) {
+			t.Fatalf("recall %d: %d %s, want %s", i+1, code, body, want)
+		}
+	}
+	code, ctype, body := act(w.ID, first, "complete", "")
+	wantProblem(t, code, ctype, body, 409, "ticket_state", "")
+
+	second := call(w.ID)
+	// Another window cannot act on it.
+	code, ctype, body = act(other.ID, second, "complete", "")
+	wantProblem(t, code, ctype, body, 409, "ticket_state", "")
+	if code, _, body := act(w.ID, second, "park", ""); code != 200 || !strings.Contains(body, `"status":"parked"`) {
+		t.Fatalf("park: %d %s", code, body)
+	}
+	if code, _, body := act(w.ID, second, "resume", ""); code != 200 || !strings.Contains(body, `"status":"called"`) {
+		t.Fatalf("resume: %d %s", code, body)
+	}
+	if code, _, body := act(w.ID, second, "complete", ""); code != 200 || !strings.Contains(body, `"status":"done"`) {
+		t.Fatalf("complete: %d %s", code, body)
+	}
+
+	// A transfer keeps the take time: the ticket is first in the new sector.
+	third := call(w.ID)
+	code, ctype, body = act(w.ID, third, "transfer", `{"sector":"astrology"}`)
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "sector")
+	if code, _, body := act(w.ID, third, "transfer", `{"sector":"business"}`); code != 200 || !strings.Contains(body, `"status":"waiting"`) || !strings.Contains(body, `"sector":"business"`) {
+		t.Fatalf("transfer: %d %s", code, body)
+	}
+	if code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"business"}`); code != 201 {
+		t.Fatalf("take business: %d %s", code, body)
+	}
+	if got := call(other.ID); got != third {
+		t.Fatalf("the business window called %s, want the transferred ticket %s first", got, third)
+	}
+	code, ctype, body = act(w.ID, "tk-nope", "complete", "")
+	wantProblem(t, code, ctype, body, 404, "not_found", "")
+}

@@ -43,10 +43,10 @@ func queueIndexes() []collectionIndexes {
 				// counter restored from an old backup cannot hand out a
 				// number twice.
 				Keys: bson.D{
-					{Key: "center", Value: 1}, {Key: "sector", Value: 1},
+					{Key: "center", Value: 1}, {Key: "taken_sector", Value: 1},
 					{Key: "day", Value: 1}, {Key: "seq", Value: 1},
 				},
-				Options: options.Index().SetName("center_sector_day_seq").SetUnique(true),
+				Options: options.Index().SetName("center_taken_sector_day_seq").SetUnique(true),
 			},
 			{
 				// ClaimNext: equality on center, day and status, then the
@@ -56,6 +56,14 @@ func queueIndexes() []collectionIndexes {
 					{Key: "rank", Value: 1}, {Key: "taken_at", Value: 1},
 				},
 				Options: options.Index().SetName("waiting"),
+			},
+			{
+				// RecentCalls: the lobby display's newest calls.
+				Keys: bson.D{
+					{Key: "center", Value: 1}, {Key: "day", Value: 1},
+					{Key: "called_at", Value: -1}, {Key: "seq", Value: -1},
+				},
+				Options: options.Index().SetName("recent_calls"),
 			},
 		}},
 	}
@@ -70,8 +78,10 @@ func queueIndexes() []collectionIndexes {
 //     _id center|sector|day|holder, inserted before the counter is
 //     touched: the _id refuses a second hold, so a refused take uses no
 //     number. The hold names its ticket; once that ticket is no longer
-//     waiting or called, the holder's next take replaces the hold, so
-//     whatever finishes tickets need not know about holds.
+//     waiting, called or parked, or was transferred to another sector,
+//     the holder's next take replaces the hold, so whatever moves tickets
+//     need not know about holds. A ticket transferred into a sector holds
+//     nothing there, so a take also looks for one before it goes on.
 //   - Numbers are gapless except after a take that dies between the
 //     counter increment and the ticket insert (a crash, a lost
 //     connection): its number stays unused. That is the only way a gap
@@ -102,26 +112,29 @@ func NewQueueStore(db *DB) *QueueStore {
 // Times are stored in UTC truncated to milliseconds; an uncalled
 // ticket's CalledAt is the zero time, a BSON date in year 1.
 type ticketDoc struct {
-	ID       string    `bson:"_id"`
-	Center   string    `bson:"center"`
-	Sector   string    `bson:"sector"`
-	Day      string    `bson:"day"`
-	Seq      int       `bson:"seq"`
-	Number   string    `bson:"number"`
-	Channel  string    `bson:"channel"`
-	Holder   string    `bson:"holder"`
-	Priority string    `bson:"priority"`
-	Rank     int       `bson:"rank"`
-	Status   string    `bson:"status"`
-	TakenAt  time.Time `bson:"taken_at"`
-	CalledAt time.Time `bson:"called_at"`
-	Window   string    `bson:"window"`
-	Calls    int       `bson:"calls"`
+	ID     string `bson:"_id"`
+	Center string `bson:"center"`
+	Sector string `bson:"sector"`
+	// TakenSector is the sector whose counter gave Seq; a transfer
+	// changes Sector only.
+	TakenSector string    `bson:"taken_sector"`
+	Day         string    `bson:"day"`
+	Seq         int       `bson:"seq"`
+	Number      string    `bson:"number"`
+	Channel     string    `bson:"channel"`
+	Holder      string    `bson:"holder"`
+	Priority    string    `bson:"priority"`
+	Rank        int       `bson:"rank"`
+	Status      string    `bson:"status"`
+	TakenAt     time.Time `bson:"taken_at"`
+	CalledAt    time.Time `bson:"called_at"`
+	Window      string    `bson:"window"`
+	Calls       int       `bson:"calls"`
 }
 
 func toTicketDoc(t queue.Ticket) ticketDoc {
 	d := ticketDoc{
-		ID: t.ID, Center: t.Center, Sector: t.Sector, Day: t.Day, Seq: t.Seq, Number: t.Number,
+		ID: t.ID, Center: t.Center, Sector: t.Sector, TakenSector: t.Sector, Day: t.Day, Seq: t.Seq, Number: t.Number,
 		Channel: string(t.Channel), Holder: t.Holder, Priority: string(t.Priority), Rank: t.Priority.Rank(),
 		Status: string(t.Status), TakenAt: t.TakenAt, CalledAt: t.CalledAt, Window: t.Window, Calls: t.Calls,
 	}
@@ -200,7 +213,7 @@ func (s *QueueStore) hold(ctx context.Context, t queue.Ticket) error {
 	h := holdDoc{ID: holdKey(t), Ticket: t.ID, At: t.TakenAt}
 	_, err := s.holds.InsertOne(ctx, h)
 	if err == nil {
-		return nil
+		return s.noTransferredIn(ctx, t)
 	}
 	if !isDuplicateKey(err) {
 		return fmt.Errorf("mongo: take ticket: hold %s: %w", h.ID, err)
@@ -224,11 +237,12 @@ func (s *QueueStore) hold(ctx context.Context, t queue.Ticket) error {
 		}
 	case err != nil:
 		return fmt.Errorf("mongo: take ticket: read held ticket %s: %w", old.Ticket, err)
-	case cur.Status == string(queue.StatusWaiting) || cur.Status == string(queue.StatusCalled):
+	case isActive(cur.Status) && cur.Sector == t.Sector:
 		return queue.ErrActiveTicket
 	}
-	// The held ticket is finished, or was never stored: take the hold
-	// over, conditionally, so of two takes doing the same only one wins.
+	// The held ticket is finished, was transferred to another sector, or
+	// was never stored: take the hold over, conditionally, so of two takes
+	// doing the same only one wins.
 	res, err := s.holds.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: h.ID}, {Key: "ticket", Value: old.Ticket}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "ticket", Value: h.Ticket}, {Key: "at", Value: h.At}}}})
@@ -238,7 +252,41 @@ func (s *QueueStore) hold(ctx context.Context, t queue.Ticket) error {
 	if res.MatchedCount == 0 {
 		return queue.ErrActiveTicket
 	}
-	return nil
+	return s.noTransferredIn(ctx, t)
+}
+
+// activeStatuses are the statuses of a ticket that holds its holder's one
+// place in a sector.
+var activeStatuses = []string{string(queue.StatusWaiting), string(queue.StatusCalled), string(queue.StatusParked)}
+
+func isActive(status string) bool {
+	for _, a := range activeStatuses {
+		if status == a {
+			return true
+		}
+	}
+	return false
+}
+
+// noTransferredIn refuses t, and gives up the hold just got for it, when
+// the holder already has an active ticket in t's sector that holds
+// nothing there: one transferred in from another sector, since
+// MoveTicket leaves holds alone.
+func (s *QueueStore) noTransferredIn(ctx context.Context, t queue.Ticket) error {
+	filter := bson.D{
+		{Key: "center", Value: t.Center}, {Key: "sector", Value: t.Sector}, {Key: "day", Value: t.Day},
+		{Key: "holder", Value: t.Holder},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: activeStatuses}}},
+	}
+	err := s.tickets.FindOne(ctx, filter).Err()
+	if errors.Is(err, mongodrv.ErrNoDocuments) {
+		return nil
+	}
+	s.release(ctx, t)
+	if err != nil {
+		return fmt.Errorf("mongo: take ticket: look for held tickets of %s: %w", holdKey(t), err)
+	}
+	return queue.ErrActiveTicket
 }
 
 // release gives up t's hold after a take failed before storing t, so
@@ -366,6 +414,116 @@ func (s *QueueStore) CountAhead(ctx context.Context, t queue.Ticket) (int, error
 		return 0, fmt.Errorf("mongo: count ahead of %s: %w", t.ID, err)
 	}
 	return int(n), nil
+}
+
+// MoveTicket implements queue.Store with one findOneAndUpdate whose
+// filter is the condition, so of two clerks acting on one ticket only
+// the first finds it where it expects; a miss reads the ticket only to
+// tell an unknown ID from a moved ticket.
+func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Status, window string, c queue.Change) (queue.Ticket, error) {
+	statuses := make([]string, len(from)) // never nil: $in needs an array
+	for i, st := range from {
+		statuses[i] = string(st)
+	}
+	filter := bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$in", Value: statuses}}}}
+	if window != "" {
+		filter = append(filter, bson.E{Key: "window", Value: window})
+	}
+	var set bson.D
+	if c.Status != "" {
+		set = append(set, bson.E{Key: "status", Value: string(c.Status)})
+	}
+	if c.Sector != "" {
+		set = append(set, bson.E{Key: "sector", Value: c.Sector})
+	}
+	switch {
+	case c.ClearWindow:
+		set = append(set, bson.E{Key: "window", Value: ""})
+	case c.Window != "":
+		set = append(set, bson.E{Key: "window", Value: c.Window})
+	}
+	if !c.CalledAt.IsZero() {
+		set = append(set, bson.E{Key: "called_at", Value: c.CalledAt.UTC().Truncate(time.Millisecond)})
+	}
+	var update bson.D
+	if len(set) > 0 {
+		update = append(update, bson.E{Key: "$set", Value: set})
+	}
+	if c.Call {
+		update = append(update, bson.E{Key: "$inc", Value: bson.D{{Key: "calls", Value: 1}}})
+	}
+
+	var d ticketDoc
+	var err error
+	if len(update) == 0 {
+		// Nothing to change (an empty update is an error): only the check.
+		err = s.tickets.FindOne(ctx, filter).Decode(&d)
+	} else {
+		// No projection: FerretDB v1 mishandles one in findAndModify.
+		opts := options.FindOneAndUpdate().SetReturnDocument(options.After)
+		err = s.tickets.FindOneAndUpdate(ctx, filter, update, opts).Decode(&d)
+	}
+	if err == nil {
+		return d.ticket(), nil
+	}
+	if !errors.Is(err, mongodrv.ErrNoDocuments) {
+		return queue.Ticket{}, fmt.Errorf("mongo: move ticket %s: %w", id, err)
+	}
+	err = s.tickets.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Err()
+	switch {
+	case errors.Is(err, mongodrv.ErrNoDocuments):
+		return queue.Ticket{}, errNoTicket()
+	case err != nil:
+		return queue.Ticket{}, fmt.Errorf("mongo: move ticket %s: %w", id, err)
+	}
+	return queue.Ticket{}, queue.ErrTicketMoved
+}
+
+// RecentCalls implements queue.Store. An uncalled ticket's called_at is
+// the zero time, so "called_at after it" means "ever called".
+func (s *QueueStore) RecentCalls(ctx context.Context, center, day string, limit int) ([]queue.Ticket, error) {
+	filter := bson.D{
+		{Key: "center", Value: center},
+		{Key: "day", Value: day},
+		{Key: "status", Value: bson.D{{Key: "$ne", Value: string(queue.StatusWaiting)}}},
+		{Key: "called_at", Value: bson.D{{Key: "$gt", Value: time.Time{}}}},
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "called_at", Value: -1}, {Key: "seq", Value: -1}}).SetLimit(int64(limit))
+	docs, err := findAll[ticketDoc](ctx, s.tickets, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: recent calls of %s on %s: %w", center, day, err)
+	}
+	out := make([]queue.Ticket, len(docs))
+	for i, d := range docs {
+		out[i] = d.ticket()
+	}
+	return out, nil
+}
+
+// WaitingCounts implements queue.Store with a distinct and a count per
+// sector rather than a $group, which FerretDB v1 supports only in part;
+// a center has a handful of sectors.
+func (s *QueueStore) WaitingCounts(ctx context.Context, center, day string) (map[string]int, error) {
+	waiting := bson.D{
+		{Key: "center", Value: center},
+		{Key: "day", Value: day},
+		{Key: "status", Value: string(queue.StatusWaiting)},
+	}
+	var sectors []string
+	if err := s.tickets.Distinct(ctx, "sector", waiting).Decode(&sectors); err != nil {
+		return nil, fmt.Errorf("mongo: waiting counts of %s on %s: %w", center, day, err)
+	}
+	out := make(map[string]int, len(sectors))
+	for _, sec := range sectors {
+		n, err := s.tickets.CountDocuments(ctx, append(waiting[:len(waiting):len(waiting)], bson.E{Key: "sector", Value: sec}))
+		if err != nil {
+			return nil, fmt.Errorf("mongo: waiting counts of %s on %s in %s: %w", center, day, sec, err)
+		}
+		if n > 0 { // a ticket called since the distinct
+			out[sec] = int(n)
+		}
+	}
+	return out, nil
 }
 
 // CreateWindow implements queue.Store; a name the center already uses,

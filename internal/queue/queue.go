@@ -48,6 +48,9 @@ const (
 	StatusCalled  Status = "called"
 	StatusDone    Status = "done"
 	StatusMissed  Status = "missed"
+	// StatusParked is a called ticket set aside (the citizen fetches a
+	// missing paper) to be resumed at the same window.
+	StatusParked Status = "parked"
 )
 
 // Channel is where a ticket was taken.
@@ -101,7 +104,7 @@ type Store interface {
 	// TakeTicket gives t the next number of its center, sector and day
 	// (shown as letter and three digits, see FormatNumber) and
 	// stores it, atomically: numbers are unique and have no gaps, and a
-	// holder who already has a waiting or called ticket in the sector that
+	// holder who already has a waiting, called or parked ticket in the sector that
 	// day is refused with ErrActiveTicket without using a number.
 	TakeTicket(ctx context.Context, t Ticket, letter string) (Ticket, error)
 	// GetTicket returns a ticket.
@@ -115,6 +118,16 @@ type Store interface {
 	// CountAhead counts the waiting tickets of t's sector and day that would
 	// be called before t.
 	CountAhead(ctx context.Context, t Ticket) (int, error)
+	// MoveTicket applies change to a ticket, atomically, only if its status
+	// is one of from and, when window is not empty, it is at that window.
+	// Otherwise it returns ErrTicketMoved (or apperr.NotFound for an
+	// unknown ID), changing nothing.
+	MoveTicket(ctx context.Context, id string, from []Status, window string, change Change) (Ticket, error)
+	// RecentCalls returns the center's tickets of day called most
+	// recently (status called, parked, done or missed), newest call first.
+	RecentCalls(ctx context.Context, center, day string, limit int) ([]Ticket, error)
+	// WaitingCounts returns how many tickets wait per sector of a center and day.
+	WaitingCounts(ctx context.Context, center, day string) (map[string]int, error)
 
 	// CreateWindow stores a window.
 	CreateWindow(ctx context.Context, w Window) error
@@ -123,6 +136,27 @@ type Store interface {
 	// ListWindows returns a center's windows ordered by name.
 	ListWindows(ctx context.Context, center string) ([]Window, error)
 }
+
+// Change is what MoveTicket does to a ticket; zero fields stay as they are.
+type Change struct {
+	Status Status
+	// Sector moves the ticket to another sector (a transfer); its take time
+	// and number stay, so it keeps its place.
+	Sector string
+	// Window sets the window; ClearWindow empties it.
+	Window      string
+	ClearWindow bool
+	// CalledAt, if set, records a (re)call, and Call adds one to Calls.
+	CalledAt time.Time
+	Call     bool
+}
+
+// CodeTicketMoved: the ticket is not in a state that allows this (called
+// elsewhere, already done ...).
+const CodeTicketMoved apperr.Code = "ticket_state"
+
+// ErrTicketMoved is returned when a ticket is not where an action needs it.
+var ErrTicketMoved = apperr.New(CodeTicketMoved, "该排队号当前状态不允许此操作，请刷新")
 
 // CodeActiveTicket: the person already holds a ticket in this sector today.
 const CodeActiveTicket apperr.Code = "active_ticket"

@@ -214,3 +214,115 @@ func (s *Service) CallNext(ctx context.Context, center, windowID string) (Ticket
 
 // CodeQueueEmpty: nobody waits for the window's sectors.
 const CodeQueueEmpty apperr.Code = "queue_empty"
+
+// Action is what a clerk does with the ticket called to their window.
+type Action string
+
+// Actions at a window.
+const (
+	ActionRecall   Action = "recall"   // call again; after MaxCalls calls the ticket is missed
+	ActionNoShow   Action = "no-show"  // 过号: the citizen did not come
+	ActionComplete Action = "complete" // served
+	ActionPark     Action = "park"     // set aside, e.g. to fetch a missing paper
+	ActionResume   Action = "resume"   // back from parked
+	ActionTransfer Action = "transfer" // to another sector, keeping the take time
+)
+
+// MaxCalls is how many times a ticket is called before a recall marks it missed.
+const MaxCalls = 3
+
+// Act applies a clerk's action to a ticket at their window of center.
+// toSector names the sector of a transfer.
+func (s *Service) Act(ctx context.Context, center, windowID, ticketID string, a Action, toSector string) (Ticket, error) {
+	w, err := s.store.GetWindow(ctx, windowID)
+	if err != nil || w.Center != center {
+		return Ticket{}, apperr.New(apperr.NotFound, "没有这个窗口")
+	}
+	t, err := s.store.GetTicket(ctx, ticketID)
+	if err != nil || t.Center != center {
+		return Ticket{}, apperr.New(apperr.NotFound, "没有这个排队号")
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	called := []Status{StatusCalled}
+	switch a {
+	case ActionRecall:
+		if t.Calls >= MaxCalls {
+			return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusMissed})
+		}
+		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{CalledAt: now, Call: true})
+	case ActionNoShow:
+		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusMissed})
+	case ActionComplete:
+		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusDone})
+	case ActionPark:
+		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusParked})
+	case ActionResume:
+		return s.store.MoveTicket(ctx, t.ID, []Status{StatusParked}, w.ID, Change{Status: StatusCalled, CalledAt: now, Call: true})
+	case ActionTransfer:
+		if toSector == t.Sector {
+			return Ticket{}, apperr.Fields(apperr.FieldError{Field: "sector", Message: "请转到其他板块"})
+		}
+		if _, err := s.sector(ctx, center, toSector); err != nil {
+			return Ticket{}, err
+		}
+		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusWaiting, Sector: toSector, ClearWindow: true})
+	}
+	return Ticket{}, apperr.Fields(apperr.FieldError{Field: "action", Message: "操作无效"})
+}
+
+// Board is what the lobby display shows.
+type Board struct {
+	Day     string
+	Calls   []Call
+	Waiting []SectorWaiting
+}
+
+// Call is one recent call on the lobby display.
+type Call struct {
+	TicketID string
+	Number   string
+	Window   string // the window's name
+	Status   Status
+	CalledAt time.Time
+	Calls    int
+}
+
+// SectorWaiting is a sector's queue length.
+type SectorWaiting struct {
+	Sector  string
+	Name    string
+	Waiting int
+}
+
+// Board returns the lobby display's content for a center now.
+func (s *Service) Board(ctx context.Context, center string, recent int) (Board, error) {
+	secs, err := s.sectors.Sectors(ctx, center)
+	if err != nil {
+		return Board{}, err
+	}
+	day := s.now().In(s.cfg.Location).Format("2006-01-02")
+	calls, err := s.store.RecentCalls(ctx, center, day, recent)
+	if err != nil {
+		return Board{}, err
+	}
+	counts, err := s.store.WaitingCounts(ctx, center, day)
+	if err != nil {
+		return Board{}, err
+	}
+	windows, err := s.store.ListWindows(ctx, center)
+	if err != nil {
+		return Board{}, err
+	}
+	names := map[string]string{}
+	for _, w := range windows {
+		names[w.ID] = w.Name
+	}
+	b := Board{Day: day, Calls: make([]Call, len(calls))}
+	for i, t := range calls {
+		b.Calls[i] = Call{TicketID: t.ID, Number: t.Number, Window: names[t.Window], Status: t.Status, CalledAt: t.CalledAt, Calls: t.Calls}
+	}
+	for _, sec := range secs {
+		b.Waiting = append(b.Waiting, SectorWaiting{Sector: sec.Code, Name: sec.Name, Waiting: counts[sec.Code]})
+	}
+	return b, nil
+}

@@ -147,6 +147,9 @@ var migrations = []string{
 		id        TEXT PRIMARY KEY,
 		center    TEXT NOT NULL,
 		sector    TEXT NOT NULL,
+		-- a transfer moves a ticket to another sector with its number, so
+		-- numbers are unique within the sector they were taken in
+		taken_sector TEXT NOT NULL,
 		day       TEXT NOT NULL,
 		seq       INTEGER NOT NULL,
 		number    TEXT NOT NULL,
@@ -159,7 +162,7 @@ var migrations = []string{
 		called_at INTEGER NOT NULL,
 		window    TEXT NOT NULL,
 		calls     INTEGER NOT NULL,
-		UNIQUE (center, sector, day, seq)
+		UNIQUE (center, taken_sector, day, seq)
 	);
 	CREATE INDEX tickets_waiting ON tickets (center, day, status, rank, taken_at);
 	CREATE INDEX tickets_by_holder ON tickets (center, sector, day, holder);`,

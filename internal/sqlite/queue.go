@@ -42,7 +42,7 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 	err := s.db.Write(ctx, func(tx *Tx) error {
 		if t.Holder != "" {
 			var one int
-			err := tx.QueryRow(`SELECT 1 FROM tickets WHERE center = ? AND sector = ? AND day = ? AND holder = ? AND status IN ('waiting', 'called') LIMIT 1`,
+			err := tx.QueryRow(`SELECT 1 FROM tickets WHERE center = ? AND sector = ? AND day = ? AND holder = ? AND status IN ('waiting', 'called', 'parked') LIMIT 1`,
 				t.Center, t.Sector, t.Day, t.Holder).Scan(&one)
 			if err == nil {
 				return queue.ErrActiveTicket
@@ -57,9 +57,9 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
 		t.Number = queue.FormatNumber(letter, t.Seq)
-		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Center, t.Sector, t.Day, t.Seq, t.Number, t.Channel, t.Holder, t.Priority, t.Priority.Rank(),
-			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls)
+			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, t.Sector)
 		if err != nil {
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
@@ -201,6 +201,99 @@ func (s *QueueStore) ListWindows(ctx context.Context, center string) ([]queue.Wi
 			return nil, fmt.Errorf("sqlite: list windows: %w", err)
 		}
 		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// MoveTicket implements queue.Store.
+func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Status, window string, c queue.Change) (queue.Ticket, error) {
+	var out queue.Ticket
+	err := s.db.Write(ctx, func(tx *Tx) error {
+		cur, err := scanTicket(tx.QueryRow(`SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "没有这个排队号")
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: move ticket: %w", err)
+		}
+		okStatus := false
+		for _, st := range from {
+			okStatus = okStatus || cur.Status == st
+		}
+		if !okStatus || (window != "" && cur.Window != window) {
+			return queue.ErrTicketMoved
+		}
+		if c.Status != "" {
+			cur.Status = c.Status
+		}
+		if c.Sector != "" {
+			cur.Sector = c.Sector
+		}
+		if c.Window != "" {
+			cur.Window = c.Window
+		}
+		if c.ClearWindow {
+			cur.Window = ""
+		}
+		if !c.CalledAt.IsZero() {
+			cur.CalledAt = c.CalledAt.UTC().Truncate(time.Millisecond)
+		}
+		if c.Call {
+			cur.Calls++
+		}
+		_, err = tx.Exec(`UPDATE tickets SET status = ?, sector = ?, window = ?, called_at = ?, calls = ? WHERE id = ?`,
+			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: move ticket: %w", err)
+		}
+		out = cur
+		return nil
+	})
+	return out, err
+}
+
+// RecentCalls implements queue.Store.
+func (s *QueueStore) RecentCalls(ctx context.Context, center, day string, limit int) ([]queue.Ticket, error) {
+	st, err := s.db.readStmt(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE center = ? AND day = ? AND status <> 'waiting' AND called_at > 0
+		ORDER BY called_at DESC, seq DESC LIMIT ?`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recent calls: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, center, day, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recent calls: %w", err)
+	}
+	defer rows.Close()
+	out := []queue.Ticket{}
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: recent calls: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// WaitingCounts implements queue.Store.
+func (s *QueueStore) WaitingCounts(ctx context.Context, center, day string) (map[string]int, error) {
+	st, err := s.db.readStmt(ctx, `SELECT sector, count(*) FROM tickets WHERE center = ? AND day = ? AND status = 'waiting' GROUP BY sector`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: waiting counts: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, center, day)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: waiting counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var sector string
+		var n int
+		if err := rows.Scan(&sector, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: waiting counts: %w", err)
+		}
+		out[sector] = n
 	}
 	return out, rows.Err()
 }

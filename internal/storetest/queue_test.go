@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -32,6 +33,17 @@ var queueScenarios = []scenario[queue.Store]{
 	{"count ahead counts the waiting tickets called before, in the sector", testCountAhead},
 	{"windows are created, read back and listed by name per center", testWindows},
 	{"a window name is unique within its center only", testWindowDuplicate},
+	{"move: a recall at the window stays called, counts a call and records its time", testMoveRecall},
+	{"move: at another window or from another status is refused and changes nothing", testMoveRefused},
+	{"move: done from called; done again is refused", testMoveDone},
+	{"move: park and resume at the same window", testMovePark},
+	{"move: a transfer waits in the new sector with its number and take time", testMoveTransfer},
+	{"move: unknown ticket is not found", testMoveNotFound},
+	{"move: of concurrent moves of one called ticket to done exactly one succeeds", testMoveRace},
+	{"a parked ticket still holds its holder's place; a done one frees it", testHolderParkedDone},
+	{"a transferred ticket holds its holder's place in its new sector, not its old one", testHolderTransfer},
+	{"recent calls: newest call first, ties by seq, limited, of the center and day only", testRecentCalls},
+	{"waiting counts per sector of the center and day", testWaitingCounts},
 }
 
 const qDay = "2025-03-14"
@@ -546,5 +558,350 @@ func testWindowDuplicate(t *testing.T, s queue.Store) {
 	must(t, "list windows", err)
 	if len(list) != 1 || list[0].ID != "win1" {
 		t.Errorf("windows of c1 after the duplicates: %+v", list)
+	}
+}
+
+// called takes tk and calls it at window w at when; tk must be the one
+// that sector's window calls next.
+func called(t *testing.T, s queue.Store, tk queue.Ticket, w string, when time.Time) queue.Ticket {
+	t.Helper()
+	take(t, s, tk)
+	got, err := s.ClaimNext(t.Context(), tk.Center, tk.Day, []string{tk.Sector}, w, when, time.Time{})
+	must(t, "claim "+tk.ID, err)
+	if got.ID != tk.ID {
+		t.Fatalf("claimed %s, want %s", got.ID, tk.ID)
+	}
+	return got
+}
+
+// move moves a ticket and checks that what it returns is what is stored.
+func move(t *testing.T, s queue.Store, id string, from []queue.Status, w string, c queue.Change) queue.Ticket {
+	t.Helper()
+	got, err := s.MoveTicket(t.Context(), id, from, w, c)
+	must(t, "move "+id, err)
+	if read := getTicket(t, s, id); !reflect.DeepEqual(got, read) {
+		t.Errorf("move %s returned\n %+v\nstored\n %+v", id, got, read)
+	}
+	return got
+}
+
+// wantMoveRefused checks that a move is refused with code and leaves the
+// ticket as it was.
+func wantMoveRefused(t *testing.T, s queue.Store, what, id string, from []queue.Status, w string, c queue.Change, code apperr.Code) {
+	t.Helper()
+	before, _ := s.GetTicket(t.Context(), id)
+	_, err := s.MoveTicket(t.Context(), id, from, w, c)
+	wantCode(t, what, err, code)
+	if after, _ := s.GetTicket(t.Context(), id); !reflect.DeepEqual(after, before) {
+		t.Errorf("%s: refused move changed the ticket:\n was %+v\n now %+v", what, before, after)
+	}
+}
+
+var fromCalled = []queue.Status{queue.StatusCalled}
+
+func testMoveRecall(t *testing.T, s queue.Store) {
+	first := called(t, s, ticket("tk1", "tax", queue.PriorityNone, at), "w1", at.Add(time.Hour))
+	recall := at.Add(2*time.Hour + 999)
+	got := move(t, s, "tk1", fromCalled, "w1", queue.Change{CalledAt: recall, Call: true})
+	want := first
+	want.CalledAt, want.Calls = stored(recall), 2
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("recall:\n got %+v\nwant %+v", got, want)
+	}
+	if got.CalledAt.Location() != time.UTC {
+		t.Errorf("recalled at %v, not in UTC", got.CalledAt)
+	}
+}
+
+func testMoveRefused(t *testing.T, s queue.Store) {
+	called(t, s, ticket("tk1", "tax", queue.PriorityNone, at), "w1", at.Add(time.Hour))
+	done := queue.Change{Status: queue.StatusDone}
+	wantMoveRefused(t, s, "done at another window", "tk1", fromCalled, "w2", done, queue.CodeTicketMoved)
+	wantMoveRefused(t, s, "resume of a called ticket", "tk1", []queue.Status{queue.StatusParked}, "w1",
+		queue.Change{Status: queue.StatusCalled, CalledAt: at.Add(2 * time.Hour), Call: true}, queue.CodeTicketMoved)
+	wantMoveRefused(t, s, "move from no status", "tk1", nil, "", done, queue.CodeTicketMoved)
+
+	take(t, s, ticket("tk2", "social", queue.PriorityNone, at))
+	wantMoveRefused(t, s, "waiting ticket at a window", "tk2", []queue.Status{queue.StatusWaiting}, "w1", done, queue.CodeTicketMoved)
+	if got := move(t, s, "tk1", fromCalled, "w1", done); got.Status != queue.StatusDone {
+		t.Errorf("done at its window after the refusals: %s", got.Status)
+	}
+}
+
+func testMoveDone(t *testing.T, s queue.Store) {
+	first := called(t, s, ticket("tk1", "tax", queue.PriorityNone, at), "w1", at.Add(time.Hour))
+	got := move(t, s, "tk1", fromCalled, "w1", queue.Change{Status: queue.StatusDone})
+	want := first
+	want.Status = queue.StatusDone
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("done:\n got %+v\nwant %+v", got, want)
+	}
+	again := queue.Change{Status: queue.StatusDone}
+	wantMoveRefused(t, s, "done again", "tk1", fromCalled, "w1", again, queue.CodeTicketMoved)
+	wantMoveRefused(t, s, "done again, any window", "tk1", fromCalled, "", again, queue.CodeTicketMoved)
+	wantMoveRefused(t, s, "missed after done", "tk1", fromCalled, "w1", queue.Change{Status: queue.StatusMissed}, queue.CodeTicketMoved)
+}
+
+func testMovePark(t *testing.T, s queue.Store) {
+	first := called(t, s, ticket("tk1", "tax", queue.PriorityNone, at), "w1", at.Add(time.Hour))
+	parked := move(t, s, "tk1", fromCalled, "w1", queue.Change{Status: queue.StatusParked})
+	want := first
+	want.Status = queue.StatusParked
+	if !reflect.DeepEqual(parked, want) {
+		t.Errorf("park:\n got %+v\nwant %+v", parked, want)
+	}
+	fromParked := []queue.Status{queue.StatusParked}
+	resume := queue.Change{Status: queue.StatusCalled, CalledAt: at.Add(2 * time.Hour), Call: true}
+	wantMoveRefused(t, s, "recall of a parked ticket", "tk1", fromCalled, "w1", queue.Change{CalledAt: at.Add(2 * time.Hour), Call: true}, queue.CodeTicketMoved)
+	wantMoveRefused(t, s, "resume at another window", "tk1", fromParked, "w2", resume, queue.CodeTicketMoved)
+	if _, err := s.ClaimNext(t.Context(), "c1", qDay, []string{"tax"}, "w2", at.Add(2*time.Hour), time.Time{}); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("claim with only a parked ticket: %v, want not found", err)
+	}
+
+	got := move(t, s, "tk1", fromParked, "w1", resume)
+	want.Status, want.CalledAt, want.Calls = queue.StatusCalled, stored(resume.CalledAt), 2
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("resume:\n got %+v\nwant %+v", got, want)
+	}
+	wantMoveRefused(t, s, "resume again", "tk1", fromParked, "w1", resume, queue.CodeTicketMoved)
+}
+
+func testMoveTransfer(t *testing.T, s queue.Store) {
+	take(t, s, ticket("soc-early", "social", queue.PriorityNone, at.Add(-time.Minute)))
+	take(t, s, ticket("soc-late", "social", queue.PriorityNone, at.Add(time.Minute)))
+	first := called(t, s, ticket("tk1", "tax", queue.PriorityNone, at), "w1", at.Add(time.Hour))
+
+	transfer := queue.Change{Status: queue.StatusWaiting, Sector: "social", ClearWindow: true}
+	wantMoveRefused(t, s, "transfer from another window", "tk1", fromCalled, "w2", transfer, queue.CodeTicketMoved)
+	got := move(t, s, "tk1", fromCalled, "w1", transfer)
+	want := first
+	want.Status, want.Sector, want.Window = queue.StatusWaiting, "social", ""
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("transfer:\n got %+v\nwant %+v", got, want)
+	}
+	if got.Number != "A001" || got.Seq != 1 || !got.TakenAt.Equal(stored(at)) {
+		t.Errorf("transferred ticket %s seq %d taken %v, want A001 1 %v", got.Number, got.Seq, got.TakenAt, stored(at))
+	}
+	n, err := s.CountAhead(t.Context(), got)
+	must(t, "count ahead of the transferred ticket", err)
+	if n != 1 {
+		t.Errorf("%d ahead of the transferred ticket, want 1 (soc-early)", n)
+	}
+	if ids := claimAll(t, s, []string{"tax"}, "w1", time.Time{}); len(ids) != 0 {
+		t.Errorf("tax window called %v after the transfer, want none", ids)
+	}
+
+	// Window sets a window; from waiting, with no window to check.
+	recalled := move(t, s, "tk1", []queue.Status{queue.StatusWaiting}, "",
+		queue.Change{Status: queue.StatusCalled, Window: "w3", CalledAt: at.Add(2 * time.Hour), Call: true})
+	if recalled.Window != "w3" || recalled.Status != queue.StatusCalled || recalled.Calls != 2 || recalled.Sector != "social" {
+		t.Errorf("called after the transfer: %+v, want called at w3 in social, calls 2", recalled)
+	}
+	if ids := claimAll(t, s, []string{"social"}, "w2", time.Time{}); !slices.Equal(ids, []string{"soc-early", "soc-late"}) {
+		t.Errorf("social window called %v, want [soc-early soc-late]", ids)
+	}
+}
+
+func testMoveNotFound(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	_, err := s.MoveTicket(ctx, "no-such-ticket", fromCalled, "w1", queue.Change{Status: queue.StatusDone})
+	wantCode(t, "move an unknown ticket", err, apperr.NotFound)
+	_, err = s.MoveTicket(ctx, "no-such-ticket", nil, "", queue.Change{})
+	wantCode(t, "move an unknown ticket, no status, no change", err, apperr.NotFound)
+	take(t, s, ticket("tk1", "tax", queue.PriorityNone, at))
+	_, err = s.MoveTicket(ctx, "tk", []queue.Status{queue.StatusWaiting}, "", queue.Change{Status: queue.StatusDone})
+	wantCode(t, "move by a prefix of an ID", err, apperr.NotFound)
+	if got := getTicket(t, s, "tk1"); got.Status != queue.StatusWaiting {
+		t.Errorf("tk1 is %s after moves of other IDs, want waiting", got.Status)
+	}
+}
+
+func testMoveRace(t *testing.T, s queue.Store) {
+	called(t, s, ticket("tk1", "tax", queue.PriorityNone, at), "w1", at.Add(time.Hour))
+	const movers = 10
+	got := make([]queue.Ticket, movers)
+	errs := make([]error, movers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range movers {
+		wg.Go(func() {
+			<-start
+			// Call and a time of its own show whose change is stored,
+			// and that it is stored once.
+			c := queue.Change{Status: queue.StatusDone, CalledAt: at.Add(time.Duration(i+2) * time.Hour), Call: true}
+			got[i], errs[i] = s.MoveTicket(t.Context(), "tk1", fromCalled, "w1", c)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	var won []queue.Ticket
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won = append(won, got[i])
+		case errors.Is(err, queue.ErrTicketMoved):
+		default:
+			t.Errorf("move %d: %v, want the ticket or ErrTicketMoved", i, err)
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d of %d racing moves to done succeeded, want exactly 1", len(won), movers)
+	}
+	if read := getTicket(t, s, "tk1"); !reflect.DeepEqual(read, won[0]) || read.Calls != 2 || read.Status != queue.StatusDone {
+		t.Errorf("stored after the race:\n %+v\nthe winner's move returned\n %+v\nwant done, calls 2", read, won[0])
+	}
+}
+
+func testHolderParkedDone(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	held := func(id string) queue.Ticket {
+		tk := ticket(id, "tax", queue.PriorityNone, at)
+		tk.Holder = "citizen:cz1"
+		return tk
+	}
+	called(t, s, held("h1"), "w1", at.Add(time.Hour))
+	move(t, s, "h1", fromCalled, "w1", queue.Change{Status: queue.StatusParked})
+	_, err := s.TakeTicket(ctx, held("h2"), "A")
+	wantCode(t, "second ticket of a holder whose ticket is parked", err, queue.CodeActiveTicket)
+	if _, err := s.GetTicket(ctx, "h2"); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("refused ticket stored anyway: %v", err)
+	}
+	if got := take(t, s, ticket("anon1", "tax", queue.PriorityNone, at)); got.Seq != 2 {
+		t.Errorf("anonymous ticket after the refusal: seq %d, want 2: the refusal used a number", got.Seq)
+	}
+
+	move(t, s, "h1", []queue.Status{queue.StatusParked}, "w1", queue.Change{Status: queue.StatusCalled, CalledAt: at.Add(2 * time.Hour), Call: true})
+	_, err = s.TakeTicket(ctx, held("h3"), "A")
+	wantCode(t, "second ticket of a holder whose ticket is resumed", err, queue.CodeActiveTicket)
+	move(t, s, "h1", fromCalled, "w1", queue.Change{Status: queue.StatusDone})
+	if got := take(t, s, held("h4")); got.Seq != 3 {
+		t.Errorf("holder's ticket after the done one: seq %d, want 3", got.Seq)
+	}
+	_, err = s.TakeTicket(ctx, held("h5"), "A")
+	wantCode(t, "third ticket while the second waits", err, queue.CodeActiveTicket)
+}
+
+func testHolderTransfer(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	held := func(id, sector string) queue.Ticket {
+		tk := ticket(id, sector, queue.PriorityNone, at)
+		tk.Holder = "citizen:cz1"
+		return tk
+	}
+	called(t, s, held("h1", "tax"), "w1", at.Add(time.Hour))
+	move(t, s, "h1", fromCalled, "w1", queue.Change{Status: queue.StatusWaiting, Sector: "social", ClearWindow: true})
+
+	_, err := s.TakeTicket(ctx, held("h2", "social"), "B")
+	wantCode(t, "ticket in the sector the holder's ticket was transferred to", err, queue.CodeActiveTicket)
+	if _, err := s.GetTicket(ctx, "h2"); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("refused ticket stored anyway: %v", err)
+	}
+	if got := take(t, s, held("h3", "tax")); got.Seq != 2 {
+		t.Errorf("ticket in the sector transferred from: seq %d, want 2", got.Seq)
+	}
+	_, err = s.TakeTicket(ctx, held("h4", "tax"), "A")
+	wantCode(t, "second ticket in the sector transferred from", err, queue.CodeActiveTicket)
+	_, err = s.TakeTicket(ctx, held("h5", "social"), "B")
+	wantCode(t, "ticket in the sector transferred to, again", err, queue.CodeActiveTicket)
+
+	// Once the transferred ticket is done, the holder may queue there.
+	if _, err := s.ClaimNext(ctx, "c1", qDay, []string{"social"}, "w2", at.Add(2*time.Hour), time.Time{}); err != nil {
+		t.Fatalf("claim in social: %v", err)
+	}
+	move(t, s, "h1", fromCalled, "w2", queue.Change{Status: queue.StatusDone})
+	if got, err := s.TakeTicket(ctx, held("h6", "social"), "B"); err != nil || got.Number != "B001" {
+		t.Errorf("ticket in social after the transferred one is done: %+v, %v; want B001", got, err)
+	}
+}
+
+func testRecentCalls(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	t1, t2, t3, t4 := at.Add(time.Hour), at.Add(2*time.Hour), at.Add(3*time.Hour), at.Add(4*time.Hour)
+	other := func(tk queue.Ticket, f func(*queue.Ticket)) queue.Ticket { f(&tk); return tk }
+	called(t, s, ticket("a1", "tax", queue.PriorityNone, at), "w1", t1)
+	called(t, s, ticket("a2", "tax", queue.PriorityNone, at.Add(time.Minute)), "w1", t2)
+	called(t, s, ticket("s1", "social", queue.PriorityNone, at), "w2", t2) // a2's time, lower seq
+	called(t, s, ticket("a3", "tax", queue.PriorityNone, at.Add(2*time.Minute)), "w1", t3)
+	take(t, s, ticket("a4", "tax", queue.PriorityNone, at.Add(3*time.Minute))) // never called
+	// Called last of all, then transferred: waiting again, so not shown.
+	called(t, s, ticket("m1", "market", queue.PriorityNone, at), "w3", t4.Add(time.Hour))
+	move(t, s, "m1", fromCalled, "w3", queue.Change{Status: queue.StatusWaiting, Sector: "tax", ClearWindow: true})
+	// Another center and another day, called last.
+	called(t, s, other(ticket("c2", "tax", queue.PriorityNone, at), func(tk *queue.Ticket) { tk.Center = "c2" }), "w9", t4.Add(time.Hour))
+	called(t, s, other(ticket("d2", "tax", queue.PriorityNone, at), func(tk *queue.Ticket) { tk.Day = "2025-03-15" }), "w9", t4.Add(time.Hour))
+
+	move(t, s, "a1", fromCalled, "w1", queue.Change{Status: queue.StatusDone})
+	move(t, s, "a2", fromCalled, "w1", queue.Change{Status: queue.StatusMissed})
+	move(t, s, "s1", fromCalled, "w2", queue.Change{Status: queue.StatusParked})
+	move(t, s, "a3", fromCalled, "w1", queue.Change{CalledAt: t4, Call: true}) // recalled: newest
+
+	ids := func(tks []queue.Ticket) []string {
+		out := make([]string, len(tks))
+		for i, tk := range tks {
+			out[i] = tk.ID
+		}
+		return out
+	}
+	all, err := s.RecentCalls(ctx, "c1", qDay, 10)
+	must(t, "recent calls", err)
+	if want := []string{"a3", "a2", "s1", "a1"}; !slices.Equal(ids(all), want) {
+		t.Errorf("recent calls %v, want %v", ids(all), want)
+	}
+	for _, tk := range all {
+		if read := getTicket(t, s, tk.ID); !reflect.DeepEqual(tk, read) {
+			t.Errorf("recent call differs from the stored ticket:\n got %+v\nwant %+v", tk, read)
+		}
+	}
+	two, err := s.RecentCalls(ctx, "c1", qDay, 2)
+	must(t, "recent calls, limit 2", err)
+	if want := []string{"a3", "a2"}; !slices.Equal(ids(two), want) {
+		t.Errorf("recent calls, limit 2: %v, want %v", ids(two), want)
+	}
+	c2, err := s.RecentCalls(ctx, "c2", qDay, 10)
+	must(t, "recent calls of c2", err)
+	if want := []string{"c2"}; !slices.Equal(ids(c2), want) {
+		t.Errorf("recent calls of c2: %v, want %v", ids(c2), want)
+	}
+	none, err := s.RecentCalls(ctx, "c1", "2025-03-13", 10)
+	must(t, "recent calls of a day without calls", err)
+	if len(none) != 0 {
+		t.Errorf("recent calls of a day without calls: %v", ids(none))
+	}
+}
+
+func testWaitingCounts(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	got, err := s.WaitingCounts(ctx, "c1", qDay)
+	must(t, "waiting counts, nobody waits", err)
+	if !reflect.DeepEqual(got, map[string]int{}) {
+		t.Errorf("waiting counts with nobody waiting: %#v, want an empty map", got)
+	}
+
+	other := func(tk queue.Ticket, f func(*queue.Ticket)) queue.Ticket { f(&tk); return tk }
+	for _, tk := range []queue.Ticket{
+		ticket("t1", "tax", queue.PriorityNone, at),
+		ticket("t2", "tax", queue.PriorityNone, at.Add(time.Minute)),
+		ticket("t3", "tax", queue.PriorityGreen, at.Add(2*time.Minute)),
+		ticket("s1", "social", queue.PriorityNone, at),
+		other(ticket("c2", "tax", queue.PriorityNone, at), func(tk *queue.Ticket) { tk.Center = "c2" }),
+		other(ticket("d2", "housing", queue.PriorityNone, at), func(tk *queue.Ticket) { tk.Day = "2025-03-15" }),
+	} {
+		take(t, s, tk)
+	}
+	called(t, s, ticket("m1", "market", queue.PriorityNone, at), "w3", at.Add(time.Hour)) // called: not waiting
+	if _, err := s.ClaimNext(ctx, "c1", qDay, []string{"tax"}, "w1", at.Add(time.Hour), time.Time{}); err != nil {
+		t.Fatalf("claim in tax: %v", err)
+	}
+
+	got, err = s.WaitingCounts(ctx, "c1", qDay)
+	must(t, "waiting counts", err)
+	if want := map[string]int{"tax": 2, "social": 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("waiting counts %v, want %v", got, want)
+	}
+	got, err = s.WaitingCounts(ctx, "c2", qDay)
+	must(t, "waiting counts of c2", err)
+	if want := map[string]int{"tax": 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("waiting counts of c2 %v, want %v", got, want)
 	}
 }

@@ -50,6 +50,7 @@ var statusOf = map[apperr.Code]int{
 	queue.CodeActiveTicket:     http.StatusConflict,
 	queue.CodeQueueEmpty:       http.StatusNotFound,
 	queue.CodeCenterClosed:     http.StatusConflict,
+	queue.CodeTicketMoved:      http.StatusConflict,
 }
 
 const (
@@ -107,6 +108,7 @@ var titles = map[apperr.Code]string{
 	queue.CodeActiveTicket:     "已有排队号",
 	queue.CodeQueueEmpty:       "暂无等候",
 	queue.CodeCenterClosed:     "非办公时间",
+	queue.CodeTicketMoved:      "排队号状态已变化",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own
