@@ -40,7 +40,8 @@ type Deps struct {
 	Log *slog.Logger
 }
 
-// Routes registers the kiosk pages and the static files they use.
+// Routes registers the kiosk pages, the lobby calling screen and the static
+// files they use.
 func Routes(app *fiber.App, d Deps) error {
 	p, err := newPages(d)
 	if err != nil {
@@ -58,6 +59,15 @@ func Routes(app *fiber.App, d Deps) error {
 	if d.Dev {
 		app.Get("/kiosk/demo", p.handleDemo())
 	}
+
+	// The lobby calling screen (叫号大屏) and its public board.
+	dp, err := newDisplay(d)
+	if err != nil {
+		return err
+	}
+	app.Get("/display/:center", dp.handlePage())
+	app.Get("/api/v1/display/:center/board", dp.handleBoard())
+	app.Get("/api/v1/display/:center/events", dp.handleEvents())
 
 	api := app.Group("/api/v1/kiosk", requireKiosk(d.Kiosks))
 	api.Post("/heartbeat", handleHeartbeat(d.Kiosks))
