@@ -65,24 +65,17 @@ func (s *AuditStore) ListAudit(ctx context.Context, f audit.Filter) ([]audit.Rec
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit)
-	st, err := s.db.readStmt(ctx, q)
+	out, err := queryAll(ctx, s.db, scanAudit, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list audit: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list audit: %w", err)
-	}
-	defer rows.Close()
-	out := []audit.Record{}
-	for rows.Next() {
-		var r audit.Record
-		var at int64
-		if err := rows.Scan(&r.ID, &at, &r.Actor, &r.Role, &r.Center, &r.Action, &r.Subject, &r.Target, &r.Purpose, &r.Outcome, &r.IP, &r.Kiosk); err != nil {
-			return nil, fmt.Errorf("sqlite: list audit: %w", err)
-		}
-		r.At = fromMS(at)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
+}
+
+func scanAudit(sc scanner) (audit.Record, error) {
+	var r audit.Record
+	var at int64
+	err := sc.Scan(&r.ID, &at, &r.Actor, &r.Role, &r.Center, &r.Action, &r.Subject, &r.Target, &r.Purpose, &r.Outcome, &r.IP, &r.Kiosk)
+	r.At = fromMS(at)
+	return r, err
 }

@@ -250,26 +250,12 @@ func getDoc(ctx context.Context, db *DB, dst any, query string, args ...any) err
 }
 
 func listDocs[T any](ctx context.Context, db *DB, query string, args ...any) ([]T, error) {
-	st, err := db.readStmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, err
-		}
+	return queryAll(ctx, db, func(sc scanner) (T, error) {
 		var v T
-		if err := json.Unmarshal(doc, &v); err != nil {
-			return nil, err
+		var doc []byte
+		if err := sc.Scan(&doc); err != nil {
+			return v, err
 		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+		return v, json.Unmarshal(doc, &v)
+	}, query, args...)
 }

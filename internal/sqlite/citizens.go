@@ -23,7 +23,7 @@ func NewCitizenStore(db *DB) *CitizenStore { return &CitizenStore{db: db} }
 
 const citizenColumns = `id, open_id, union_id, name_sealed, id_sealed, phone_sealed, id_index, phone_index, bound_at, created_at`
 
-func scanCitizen(sc interface{ Scan(...any) error }) (identity.Citizen, error) {
+func scanCitizen(sc scanner) (identity.Citizen, error) {
 	var c identity.Citizen
 	var bound, created int64
 	err := sc.Scan(&c.ID, &c.OpenID, &c.UnionID, &c.NameSealed, &c.IDSealed, &c.PhoneSealed, &c.IDIndex, &c.PhoneIndex, &bound, &created)

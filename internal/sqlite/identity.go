@@ -29,7 +29,7 @@ func NewIdentityStore(db *DB) *IdentityStore { return &IdentityStore{db: db} }
 const staffColumns = `id, center, username, name, roles, sectors, company, password_hash, disabled,
 	failed_logins, locked_until, password_changed_at, created_at`
 
-func scanStaff(sc interface{ Scan(...any) error }) (identity.Staff, error) {
+func scanStaff(sc scanner) (identity.Staff, error) {
 	var s identity.Staff
 	var roles, sectors string
 	var disabled int
@@ -94,25 +94,11 @@ func (s *IdentityStore) GetStaffByUsername(ctx context.Context, username string)
 
 // ListStaff implements identity.StaffStore.
 func (s *IdentityStore) ListStaff(ctx context.Context, center string) ([]identity.Staff, error) {
-	q := `SELECT ` + staffColumns + ` FROM staff WHERE ? = '' OR center = ? ORDER BY username`
-	st, err := s.db.readStmt(ctx, q)
+	out, err := queryAll(ctx, s.db, scanStaff, `SELECT `+staffColumns+` FROM staff WHERE ? = '' OR center = ? ORDER BY username`, center, center)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list staff: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, center, center)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list staff: %w", err)
-	}
-	defer rows.Close()
-	out := []identity.Staff{}
-	for rows.Next() {
-		staff, err := scanStaff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list staff: %w", err)
-		}
-		out = append(out, staff)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RecordFailedLogin implements identity.StaffStore.

@@ -23,7 +23,7 @@ func NewKioskStore(db *DB) *KioskStore { return &KioskStore{db: db} }
 
 const kioskColumns = `id, center, location, card_reader, printer, secret_sealed, revoked_at, created_at, last_seen, printer_status, reader_status`
 
-func scanKiosk(sc interface{ Scan(...any) error }) (identity.Kiosk, error) {
+func scanKiosk(sc scanner) (identity.Kiosk, error) {
 	var k identity.Kiosk
 	var reader, printer int
 	var revoked, created, seen int64
@@ -69,24 +69,11 @@ func (s *KioskStore) GetKiosk(ctx context.Context, id string) (identity.Kiosk, e
 
 // ListKiosks implements identity.KioskStore.
 func (s *KioskStore) ListKiosks(ctx context.Context, center string) ([]identity.Kiosk, error) {
-	st, err := s.db.readStmt(ctx, `SELECT `+kioskColumns+` FROM kiosks WHERE center = ? ORDER BY id`)
+	out, err := queryAll(ctx, s.db, scanKiosk, `SELECT `+kioskColumns+` FROM kiosks WHERE center = ? ORDER BY id`, center)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list kiosks: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, center)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list kiosks: %w", err)
-	}
-	defer rows.Close()
-	out := []identity.Kiosk{}
-	for rows.Next() {
-		k, err := scanKiosk(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list kiosks: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // kioskUpdate runs an update of one kiosk that must exist.

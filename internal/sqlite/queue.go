@@ -27,7 +27,7 @@ func NewQueueStore(db *DB) *QueueStore { return &QueueStore{db: db} }
 
 const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls`
 
-func scanTicket(sc interface{ Scan(...any) error }) (queue.Ticket, error) {
+func scanTicket(sc scanner) (queue.Ticket, error) {
 	var t queue.Ticket
 	var rank int
 	var taken, called int64
@@ -156,7 +156,7 @@ func (s *QueueStore) CreateWindow(ctx context.Context, w queue.Window) error {
 	})
 }
 
-func scanWindow(sc interface{ Scan(...any) error }) (queue.Window, error) {
+func scanWindow(sc scanner) (queue.Window, error) {
 	var w queue.Window
 	var sectors string
 	var created int64
@@ -185,24 +185,11 @@ func (s *QueueStore) GetWindow(ctx context.Context, id string) (queue.Window, er
 
 // ListWindows implements queue.Store.
 func (s *QueueStore) ListWindows(ctx context.Context, center string) ([]queue.Window, error) {
-	st, err := s.db.readStmt(ctx, `SELECT id, center, name, sectors, created_at FROM windows WHERE center = ? ORDER BY name`)
+	out, err := queryAll(ctx, s.db, scanWindow, `SELECT id, center, name, sectors, created_at FROM windows WHERE center = ? ORDER BY name`, center)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list windows: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, center)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list windows: %w", err)
-	}
-	defer rows.Close()
-	out := []queue.Window{}
-	for rows.Next() {
-		w, err := scanWindow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list windows: %w", err)
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // MoveTicket implements queue.Store.
@@ -254,25 +241,12 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 
 // RecentCalls implements queue.Store.
 func (s *QueueStore) RecentCalls(ctx context.Context, center, day string, limit int) ([]queue.Ticket, error) {
-	st, err := s.db.readStmt(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE center = ? AND day = ? AND status <> 'waiting' AND called_at > 0
-		ORDER BY called_at DESC, seq DESC LIMIT ?`)
+	out, err := queryAll(ctx, s.db, scanTicket, `SELECT `+ticketColumns+` FROM tickets WHERE center = ? AND day = ? AND status <> 'waiting' AND called_at > 0
+		ORDER BY called_at DESC, seq DESC LIMIT ?`, center, day, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: recent calls: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, center, day, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: recent calls: %w", err)
-	}
-	defer rows.Close()
-	out := []queue.Ticket{}
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: recent calls: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // WaitingCounts implements queue.Store.
