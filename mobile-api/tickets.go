@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
 )
@@ -48,7 +49,7 @@ func handleMPTicketTake(q *queue.Service) fiber.Handler {
 			return err
 		}
 		p, err := q.Take(c.UserContext(), queue.TakeRequest{
-			Center: req.Center, Sector: req.Sector, Channel: queue.ChannelMiniProgram, Holder: "citizen:" + citizenOf(c).ID,
+			Center: req.Center, Sector: req.Sector, Channel: queue.ChannelMiniProgram, Holder: holder(citizenOf(c)),
 		})
 		if err != nil {
 			return err
@@ -65,9 +66,20 @@ func handleMPTicketGet(q *queue.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if h := p.Ticket.Holder; h != "" && h != "citizen:"+citizenOf(c).ID {
+		if h := p.Ticket.Holder; h != "" && h != holder(citizenOf(c)) && h != "citizen:"+citizenOf(c).ID {
 			return apperr.New(apperr.NotFound, "没有这个排队号")
 		}
 		return c.JSON(viewMPTicket(p))
 	}
+}
+
+// holder is who a citizen's tickets belong to. A citizen with a bound real
+// name is their ID number's blind index, the same as when their ID card is
+// read at a kiosk, so one person holds one active ticket per sector
+// whichever way they take it.
+func holder(ct identity.Citizen) string {
+	if ct.Bound() {
+		return "id:" + ct.IDIndex
+	}
+	return "citizen:" + ct.ID
 }

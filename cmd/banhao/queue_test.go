@@ -217,3 +217,36 @@ func TestWindowActions(t *testing.T) {
 	code, ctype, body = act(w.ID, "tk-nope", "complete", "")
 	wantProblem(t, code, ctype, body, 404, "not_found", "")
 }
+
+// A bound citizen holds one active ticket per sector whether it was taken
+// in the mini-program or with their ID card at a kiosk.
+func TestOneActiveTicketAcrossChannels(t *testing.T) {
+	env, skew := devClock(t, atWednesday9)
+	s := startServer(t, env)
+	alice := s.mpLogin(t, "alice")
+	if code, _, body := s.do(t, http.MethodPost, "/api/v1/mp/me/real-name", alice, strings.NewReader(`{"name":"张三丰","id_number":"`+aliceID+`"}`)); code != 200 {
+		t.Fatalf("bind: %d %s", code, body)
+	}
+	code, _, body := s.do(t, http.MethodPost, "/api/v1/mp/tickets", alice, strings.NewReader(`{"center":"hm","sector":"tax"}`))
+	if code != 201 {
+		t.Fatalf("mp ticket: %d %s", code, body)
+	}
+	var mine struct{ ID string }
+	json.Unmarshal([]byte(body), &mine)
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/mp/tickets/"+mine.ID, alice, nil); code != 200 {
+		t.Fatalf("own ticket after binding: %d %s", code, body)
+	}
+	k := registerKiosk(t, s, s.admin(t))
+	k.skew = skew
+	code, _, body = k.do(t, http.MethodPost, "/api/v1/kiosk/card-sessions", aliceCard)
+	if code != 201 {
+		t.Fatalf("card: %d %s", code, body)
+	}
+	var cs struct {
+		Token string `json:"session_token"`
+	}
+	json.Unmarshal([]byte(body), &cs)
+	k.session = cs.Token
+	code, ctype, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"tax"}`)
+	wantProblem(t, code, ctype, body, 409, "active_ticket", "")
+}
