@@ -82,6 +82,9 @@ type consoleView struct {
 	// empty means all of the center's sectors.
 	StaffSectors []string
 	IsAdmin      bool
+	// IsClerk shows the 叫号 panel, to the window clerks the call API
+	// admits; its transfer select lists Sectors.
+	IsClerk bool
 	// CanAudit shows the audit log section, to administrators and
 	// supervisors (the roles the audit API admits).
 	CanAudit bool
@@ -91,7 +94,8 @@ type consoleView struct {
 	StaffNames []staffName
 	Roles      []roleOption
 	// Sectors are the center's sectors, offered to administrators when
-	// they limit a new account to some of them.
+	// they limit a new account to some of them, and to clerks as the
+	// targets of a transfer.
 	Sectors []catalog.Sector
 }
 
@@ -156,7 +160,7 @@ func (p *consolePages) handleHome() fiber.Handler {
 			return c.Redirect("/console/login", fiber.StatusSeeOther)
 		}
 		v := consoleView{Title: "工作台首页", Staff: viewStaff(st), CenterName: st.Center, IsAdmin: st.HasRole(identity.RoleAdmin),
-			CanAudit: st.HasRole(identity.RoleAdmin) || st.HasRole(identity.RoleSupervisor)}
+			IsClerk: st.HasRole(identity.RoleClerk), CanAudit: st.HasRole(identity.RoleAdmin) || st.HasRole(identity.RoleSupervisor)}
 		ce, err := p.d.Catalog.Center(c.UserContext(), st.Center)
 		switch {
 		case err == nil:

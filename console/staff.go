@@ -70,10 +70,14 @@ func handleLogin(ids *identity.Service, secureCookies bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
+		// A lifetime rather than an expiry time: a browser whose clock
+		// differs from the server's must not drop the cookie on arrival.
+		// The session itself expires on the server, which is what counts.
+		const cookieAge = 12 * 3600
 		c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: l.Token, Path: "/", HTTPOnly: true,
-			Secure: secureCookies, SameSite: fiber.CookieSameSiteStrictMode, Expires: l.Session.CreatedAt.Add(12 * time.Hour)})
+			Secure: secureCookies, SameSite: fiber.CookieSameSiteStrictMode, MaxAge: cookieAge})
 		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: l.Session.CSRF, Path: "/",
-			Secure: secureCookies, SameSite: fiber.CookieSameSiteStrictMode, Expires: l.Session.CreatedAt.Add(12 * time.Hour)})
+			Secure: secureCookies, SameSite: fiber.CookieSameSiteStrictMode, MaxAge: cookieAge})
 		return c.JSON(loginResponse{Token: l.Token, CSRFToken: l.Session.CSRF, ExpiresAt: l.Session.ExpiresAt, Staff: viewStaff(l.Staff)})
 	}
 }

@@ -715,3 +715,221 @@ if (audit && auditFilter) {
     }
   });
 }
+
+// --- 叫号: the window clerk's calling panel ---
+
+const calling = document.getElementById("calling");
+
+// priorityLabels name a ticket's priority as the lobby display does.
+const priorityLabels = {
+  elderly: "老年人优先",
+  green: "绿色通道",
+  appointment: "预约",
+  disabled: "残疾人优先",
+  pregnant: "孕妇优先",
+};
+
+const ticketStatusLabels = { called: "已呼叫，等候群众到窗口", parked: "已挂起" };
+
+// The chosen window and the ticket at it survive a reload: a clerk who
+// refreshes the page mid-service still sees whom they are serving.
+const windowKey = "banhao.console.window";
+const ticketKey = "banhao.console.ticket";
+
+function stored(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function store(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    // Private mode: the panel still works, it only forgets on reload.
+  }
+}
+
+if (calling) {
+  const windowSelect = document.getElementById("calling-window");
+  const callNext = document.getElementById("call-next");
+  const message = document.getElementById("calling-message");
+  const status = document.getElementById("calling-status");
+  const panel = document.getElementById("calling-ticket");
+  const transferSelect = document.getElementById("transfer-sector");
+  const sectorName = new Map([...transferSelect.options].map((o) => [o.value, o.textContent]));
+  const windowNames = new Map();
+  let current = null;
+  try {
+    current = JSON.parse(stored(ticketKey) || "null");
+  } catch {
+    current = null;
+  }
+  let busy = false;
+
+  const say = (text) => {
+    message.hidden = true;
+    message.textContent = "";
+    status.textContent = text;
+  };
+  const fail = (problem) => {
+    const fields = (problem.errors || []).map((e) => e.message);
+    message.textContent = [problem.detail || "操作失败，请重试。", ...fields].join(" ");
+    message.hidden = false;
+    status.textContent = "";
+    if (fields.length) {
+      transferSelect.setAttribute("aria-invalid", "true");
+      transferSelect.setAttribute("aria-describedby", "calling-message");
+    }
+    message.focus();
+  };
+
+  // show draws the current ticket, or hides the panel when there is none.
+  const show = () => {
+    store(ticketKey, current ? JSON.stringify(current) : null);
+    panel.hidden = !current;
+    if (!current) return;
+    const parked = current.status === "parked";
+    document.getElementById("ticket-number").textContent = current.number;
+    const prio = document.getElementById("ticket-priority");
+    prio.textContent = priorityLabels[current.priority] || "";
+    prio.hidden = !prio.textContent;
+    document.getElementById("ticket-sector").textContent = sectorName.get(current.sector) || current.sector;
+    document.getElementById("ticket-window").textContent = windowNames.get(current.window) || current.windowName || "";
+    document.getElementById("ticket-calls").textContent = `${current.calls} 次`;
+    document.getElementById("ticket-status").textContent = ticketStatusLabels[current.status] || current.status;
+    // A parked ticket can only come back; every other action needs it called.
+    for (const b of panel.querySelectorAll("[data-act]")) {
+      b.hidden = (b.dataset.act === "resume") !== parked;
+    }
+    panel.querySelector(".transfer").hidden = parked;
+    for (const o of transferSelect.options) o.disabled = o.value === current.sector;
+    if (transferSelect.selectedOptions[0]?.disabled) {
+      const other = [...transferSelect.options].find((o) => !o.disabled);
+      if (other) transferSelect.value = other.value;
+    }
+    transferSelect.removeAttribute("aria-invalid");
+    transferSelect.removeAttribute("aria-describedby");
+  };
+
+  const loadWindows = async () => {
+    const r = await api("GET", "/api/v1/staff/windows");
+    if (!r.ok) {
+      if (sessionEnded(r)) return;
+      windowSelect.replaceChildren(new Option("窗口列表加载失败", ""));
+      fail(r.problem);
+      return;
+    }
+    const items = r.data.items || [];
+    const opts = [new Option(items.length ? "请选择窗口" : "本中心还没有设置窗口", "")];
+    for (const w of items) {
+      windowNames.set(w.id, w.name);
+      const sectors = (w.sectors || []).map((c) => sectorName.get(c) || c).join("、");
+      opts.push(new Option(sectors ? `${w.name}（${sectors}）` : w.name, w.id));
+    }
+    windowSelect.replaceChildren(...opts);
+    const saved = stored(windowKey);
+    if (saved && windowNames.has(saved)) windowSelect.value = saved;
+    show();
+  };
+
+  windowSelect.addEventListener("change", () => {
+    store(windowKey, windowSelect.value || null);
+    say(windowSelect.value ? `已选择${windowNames.get(windowSelect.value)}。` : "");
+  });
+
+  // run sends one request at a time; a second press while the first is
+  // on its way does nothing, so a double Enter never calls two people.
+  const run = async (send) => {
+    if (busy) return;
+    busy = true;
+    calling.setAttribute("aria-busy", "true");
+    try {
+      await send();
+    } finally {
+      busy = false;
+      calling.removeAttribute("aria-busy");
+    }
+  };
+
+  callNext.addEventListener("click", () =>
+    run(async () => {
+      if (current) {
+        fail({ detail: `请先处理当前号码 ${current.number}（办结、过号、挂起或转办）。` });
+        return;
+      }
+      const win = windowSelect.value;
+      if (!win) {
+        fail({ detail: "请先选择我的窗口。" });
+        windowSelect.focus();
+        return;
+      }
+      const r = await api("POST", `/api/v1/staff/windows/${encodeURIComponent(win)}/call-next`);
+      if (!r.ok) {
+        if (sessionEnded(r)) return;
+        if (r.problem.code === "queue_empty") {
+          say("当前没有等候的群众");
+          return;
+        }
+        fail(r.problem);
+        return;
+      }
+      const d = r.data;
+      current = {
+        id: d.ticket_id, number: d.number, sector: d.sector, priority: d.priority || "",
+        window: win, windowName: d.window, calls: d.calls, status: "called",
+      };
+      show();
+      say(`已呼叫：${d.announcement}`);
+      panel.focus();
+    }),
+  );
+
+  const done = { complete: "已办结", "no-show": "已过号", transfer: "已转办" };
+
+  panel.addEventListener("click", (ev) => {
+    const button = ev.target.closest("button[data-act]");
+    if (!button || !current) return;
+    const act = button.dataset.act;
+    run(async () => {
+      const t = current;
+      const body = act === "transfer" ? { sector: transferSelect.value } : undefined;
+      const path = `/api/v1/staff/windows/${encodeURIComponent(t.window)}/tickets/${encodeURIComponent(t.id)}/${act}`;
+      const r = await api("POST", path, body);
+      if (!r.ok) {
+        if (sessionEnded(r)) return;
+        if (r.problem.code === "ticket_state") {
+          // The ticket moved on elsewhere (another tab, a stale page): drop it.
+          current = null;
+          show();
+          fail({ detail: `${t.number} 号已不在本窗口待办，已从面板移除。${r.problem.detail || ""}` });
+          return;
+        }
+        fail(r.problem);
+        return;
+      }
+      const d = r.data;
+      if (d.status === "called" || d.status === "parked") {
+        current = { ...t, calls: d.calls, status: d.status };
+        show();
+        if (act === "recall") say(`已重呼 ${d.number} 号（第 ${d.calls} 次）。`);
+        else if (act === "park") say(`${d.number} 号已挂起，群众回来后按“恢复”。`);
+        else say(`${d.number} 号已恢复办理。`);
+        // The pressed button may be hidden now (挂起, 恢复): keep focus on the panel.
+        if (button.hidden) panel.focus();
+        return;
+      }
+      current = null;
+      show();
+      if (act === "transfer") say(`${d.number} 号已转到${sectorName.get(d.sector) || d.sector}，重新排队。`);
+      else if (act === "recall") say(`${d.number} 号呼叫 ${t.calls} 次未到，已过号。`);
+      else say(`${d.number} 号${done[act] || "已处理"}。`);
+      callNext.focus();
+    });
+  });
+
+  loadWindows();
+}

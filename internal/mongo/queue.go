@@ -58,6 +58,14 @@ func queueIndexes() []collectionIndexes {
 				Options: options.Index().SetName("waiting"),
 			},
 			{
+				// CountAhead: the waiting tickets of one sector before a ticket.
+				Keys: bson.D{
+					{Key: "center", Value: 1}, {Key: "sector", Value: 1}, {Key: "day", Value: 1},
+					{Key: "status", Value: 1}, {Key: "rank", Value: 1}, {Key: "taken_at", Value: 1},
+				},
+				Options: options.Index().SetName("ahead"),
+			},
+			{
 				// RecentCalls: the lobby display's newest calls.
 				Keys: bson.D{
 					{Key: "center", Value: 1}, {Key: "day", Value: 1},

@@ -165,6 +165,7 @@ var migrations = []string{
 		UNIQUE (center, taken_sector, day, seq)
 	);
 	CREATE INDEX tickets_waiting ON tickets (center, day, status, rank, taken_at);
+	CREATE INDEX tickets_ahead ON tickets (center, sector, day, status, rank, taken_at);
 	CREATE INDEX tickets_by_holder ON tickets (center, sector, day, holder);`,
 }
 

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// clerkExpectedFailures adds the 404 of an empty queue to the refusals the
+// console shows on the page: 叫下一位 with nobody waiting is an ordinary
+// answer, not a fault.
+var clerkExpectedFailures = regexp.MustCompile(`Failed to load resource: the server responded with a status of (400|401|404|429)`)
+
+// TestBrowserConsoleClerk serves two walk-ins at a window from the clerk's
+// calling panel: choose the window (remembered across a reload), call,
+// recall, complete, call, no-show, and call into an empty queue. The page
+// with a ticket shown is checked with axe-core.
+func TestBrowserConsoleClerk(t *testing.T) {
+	requireChromium(t)
+	started := time.Now()
+	env, skew := devClock(t, atWednesday9)
+	srv := startServer(t, env)
+	admin := srv.admin(t)
+	code, _, body := srv.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"1号窗口","sectors":["housing-fund"]}`))
+	if code != http.StatusCreated {
+		t.Fatalf("create window: %d %s", code, body)
+	}
+	var w struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &w); err != nil || w.ID == "" {
+		t.Fatalf("create window: %v %s", err, body)
+	}
+	k := registerKiosk(t, srv, admin)
+	k.skew = skew
+	for _, want := range []string{"C001", "C002"} {
+		code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"housing-fund"}`)
+		if code != http.StatusCreated || !strings.Contains(body, `"number":"`+want+`"`) {
+			t.Fatalf("take %s: %d %s", want, code, body)
+		}
+	}
+	srv.createStaff(t, "clerk", "clerk")
+
+	b := newDeskBrowser(t)
+	shots := screenshotDir(t)
+	text := func(t *testing.T, sel string) string {
+		t.Helper()
+		return strings.TrimSpace(get(t, b, "read "+sel, chromedp.Evaluate[string](
+			fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel))))
+	}
+	visible := func(t *testing.T, sel string) bool {
+		t.Helper()
+		return get(t, b, "is "+sel+" shown", chromedp.Evaluate[bool](
+			fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.offsetParent !== null; })()`, sel)))
+	}
+	focused := func(t *testing.T) string {
+		t.Helper()
+		return get(t, b, "read the focused element", chromedp.Evaluate[string](
+			`document.activeElement ? (document.activeElement.id || document.activeElement.dataset.act || "") : ""`))
+	}
+	// waitFor polls until the expression holds, as the panel answers after
+	// a request.
+	waitFor := func(t *testing.T, what, expr string) {
+		t.Helper()
+		b.do(t, "wait until "+what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(10*time.Second)))
+	}
+	press := func(t *testing.T, act string) {
+		t.Helper()
+		b.do(t, "press "+act, chromedp.Click(chromedp.CSS(`#calling-ticket button[data-act="`+act+`"]`)))
+	}
+	waitStatus := func(t *testing.T, want string) {
+		t.Helper()
+		waitFor(t, "the status says "+want, fmt.Sprintf(`document.getElementById("calling-status").innerText.includes(%q)`, want))
+	}
+	waitCleared := func(t *testing.T) {
+		t.Helper()
+		waitFor(t, "the ticket is cleared", `document.getElementById("calling-ticket").hidden`)
+		if f := focused(t); f != "call-next" {
+			t.Errorf("focus after the ticket cleared is on %q, want 叫下一位", f)
+		}
+	}
+	callNext := func(t *testing.T) {
+		t.Helper()
+		b.do(t, "press 叫下一位", chromedp.Click(chromedp.CSS("#call-next")))
+	}
+	waitTicket := func(t *testing.T, number string) {
+		t.Helper()
+		waitFor(t, number+" is shown", fmt.Sprintf(`!document.getElementById("calling-ticket").hidden && document.getElementById("ticket-number").innerText === %q`, number))
+	}
+
+	steps := []struct {
+		name string
+		fn   func(t *testing.T)
+	}{
+		{"the clerk logs in and sees the calling panel", func(t *testing.T) {
+			b.do(t, "open the login page", chromedp.Navigate(srv.URL+"/console/login"))
+			b.do(t, "type the username", chromedp.SendKeys(chromedp.CSS("#login-username"), "clerk"))
+			b.do(t, "type the password and press Enter", waitLoad(chromedp.SendKeys(chromedp.CSS("#login-password"), testPassword+kb.Enter)))
+			if loc := get(t, b, "read the location", chromedp.Location()); loc != srv.URL+"/console/" {
+				t.Fatalf("after logging in the browser is at %s", loc)
+			}
+			if h := text(t, "#calling-title"); h != "叫号" {
+				t.Fatalf("calling panel title = %q, want 叫号", h)
+			}
+			if n := get(t, b, "count transfer sectors", chromedp.Evaluate[int](`document.querySelectorAll("#transfer-sector option").length`)); n < 2 {
+				t.Errorf("the transfer select offers %d sectors", n)
+			}
+		}},
+		{"the chosen window is remembered", func(t *testing.T) {
+			opt := `#calling-window option[value="` + w.ID + `"]`
+			b.do(t, "wait for the window list", chromedp.WaitReady(chromedp.CSS(opt)))
+			if label := text(t, opt); label != "1号窗口（住房公积金）" {
+				t.Errorf("window option = %q, want its name and sectors", label)
+			}
+			b.do(t, "choose 1号窗口", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+				`(() => { const s = document.getElementById("calling-window"); s.value = %q; s.dispatchEvent(new Event("change")); })()`, w.ID)))
+			b.do(t, "reload the page", chromedp.Reload())
+			b.do(t, "wait for the window list", chromedp.WaitReady(chromedp.CSS(opt)))
+			if v := get(t, b, "read the chosen window", chromedp.Value(chromedp.CSS("#calling-window"))); v != w.ID {
+				t.Errorf("after a reload the window select shows %q, want %q", v, w.ID)
+			}
+		}},
+		{"叫下一位 from the keyboard shows C001", func(t *testing.T) {
+			b.do(t, "focus 叫下一位 and press Enter", chromedp.Focus(chromedp.CSS("#call-next")), chromedp.KeyEvent(kb.Enter))
+			waitTicket(t, "C001")
+			waitStatus(t, "请C001号到1号窗口办理")
+			if got := text(t, "#ticket-sector") + "|" + text(t, "#ticket-calls") + "|" + text(t, "#ticket-window"); got != "住房公积金|1 次|1号窗口" {
+				t.Errorf("ticket facts = %q", got)
+			}
+			if visible(t, "#ticket-priority") || visible(t, `[data-act="resume"]`) {
+				t.Error("a walk-in without priority shows a priority label or 恢复")
+			}
+			if f := focused(t); f != "calling-ticket" {
+				t.Errorf("focus after a call is on %q, want the ticket", f)
+			}
+			// Tab walks the actions in order.
+			var order []string
+			for range 6 {
+				b.do(t, "press Tab", chromedp.KeyEvent(kb.Tab))
+				order = append(order, focused(t))
+			}
+			if got := strings.Join(order, ","); got != "recall,no-show,complete,park,transfer-sector,transfer" {
+				t.Errorf("Tab order from the ticket = %s", got)
+			}
+			ring := get(t, b, "read the focus ring", chromedp.Evaluate[string](`getComputedStyle(document.activeElement).outlineStyle`))
+			if ring == "none" || ring == "" {
+				t.Error("the focused 转办 button shows no outline")
+			}
+			saveDeskScreenshot(t, b, filepath.Join(shots, "console-clerk-ticket.png"))
+			checkAxe(t, b, "clerk's home with a ticket")
+		}},
+		{"重呼 counts a second call", func(t *testing.T) {
+			press(t, "recall")
+			waitFor(t, "calls is 2", `document.getElementById("ticket-calls").innerText === "2 次"`)
+			if f := focused(t); f != "recall" {
+				t.Errorf("focus after 重呼 is on %q, want it to stay", f)
+			}
+		}},
+		{"办结 clears the ticket", func(t *testing.T) {
+			press(t, "complete")
+			waitCleared(t)
+			waitStatus(t, "C001 号已办结")
+		}},
+		{"叫下一位 shows C002 and 过号 clears it", func(t *testing.T) {
+			callNext(t)
+			waitTicket(t, "C002")
+			press(t, "no-show")
+			waitCleared(t)
+			waitStatus(t, "C002 号已过号")
+		}},
+		{"an empty queue is said plainly", func(t *testing.T) {
+			callNext(t)
+			waitStatus(t, "当前没有等候的群众")
+			if visible(t, "#calling-message") {
+				t.Errorf("an empty queue is shown as an error: %q", text(t, "#calling-message"))
+			}
+			saveDeskScreenshot(t, b, filepath.Join(shots, "console-clerk-empty.png"))
+		}},
+	}
+	for _, s := range steps {
+		if !t.Run(s.name, s.fn) {
+			t.FailNow()
+		}
+	}
+	var unexpected []string
+	for _, e := range b.pageErrors() {
+		if !clerkExpectedFailures.MatchString(e) {
+			unexpected = append(unexpected, e)
+		}
+	}
+	if len(unexpected) > 0 {
+		t.Errorf("the console pages wrote errors to the browser console:\n%s", strings.Join(unexpected, "\n"))
+	}
+	t.Logf("clerk walk took %v", time.Since(started).Round(time.Millisecond))
+}
