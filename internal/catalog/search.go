@@ -52,8 +52,10 @@ type entry struct {
 // built whenever the catalog changes and swapped in atomically.
 type index struct {
 	entries []entry
-	// centers are the codes of the centers known when the index was built.
+	// centers are the codes of the centers known when the index was built,
+	// and sectors their sectors in display order.
 	centers map[string]bool
+	sectors map[string][]Sector
 }
 
 // letterBit maps a-z and 0-9 to bits 0-35; other bytes to bit 63.

@@ -82,8 +82,14 @@ func (s *Service) Center(ctx context.Context, code string) (Center, error) {
 	return s.store.GetCenter(ctx, code)
 }
 
-// Sectors lists the sectors of a center, which must exist.
+// Sectors lists the sectors of a center, which must exist. They are
+// answered from the search index, which holds them as of its last refresh
+// (sectors change only with the catalog's set-up); a center the index does
+// not know yet is looked up in the store.
 func (s *Service) Sectors(ctx context.Context, center string) ([]Sector, error) {
+	if secs, ok := s.idx.Load().sectors[center]; ok {
+		return slices.Clone(secs), nil
+	}
 	if _, err := s.Center(ctx, center); err != nil {
 		return nil, err
 	}
@@ -399,11 +405,13 @@ func (s *Service) Refresh(ctx context.Context) error {
 		return err
 	}
 	names := map[string]string{}
+	byCenter := map[string][]Sector{}
 	for _, c := range centers {
 		secs, err := s.store.ListSectors(ctx, c.Code)
 		if err != nil {
 			return err
 		}
+		byCenter[c.Code] = secs
 		for _, sec := range secs {
 			names[c.Code+"/"+sec.Code] = sec.Name
 		}
@@ -413,6 +421,7 @@ func (s *Service) Refresh(ctx context.Context) error {
 		return err
 	}
 	idx := buildIndex(matters, names)
+	idx.sectors = byCenter
 	for _, c := range centers {
 		idx.centers[c.Code] = true
 	}
