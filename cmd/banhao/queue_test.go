@@ -14,7 +14,7 @@ const atWednesday9 = "2026-11-25T09:00:00+08:00"
 
 // devClock returns the environment that starts a development server's
 // clock at at, and the skew its kiosks need so their signatures match it.
-func devClock(t *testing.T, at string) (map[string]string, time.Duration) {
+func devClock(t testing.TB, at string) (map[string]string, time.Duration) {
 	t.Helper()
 	start, err := time.Parse(time.RFC3339, at)
 	if err != nil {

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// BenchmarkTicketTakeHTTP takes mini-program tickets through the whole
+// server (session, catalog, group-committed write, people-ahead count).
+func BenchmarkTicketTakeHTTP(b *testing.B) {
+	env, _ := devClock(b, atWednesday9)
+	s := startServer(b, env)
+	sectors := []string{"real-estate", "exit-entry", "housing-fund", "social-affairs", "business", "construction", "convenience", "social-security", "intermediary", "hotline-12345", "tax"}
+	users := make([]string, 2000)
+	for i := range users {
+		code, _, body := s.do(b, http.MethodPost, "/api/v1/mp/login", "", strings.NewReader(fmt.Sprintf(`{"code":"dev:bench-%d"}`, i)))
+		if code != 200 {
+			b.Fatal(body)
+		}
+		users[i] = body[strings.Index(body, `"token":"`)+9:][:43]
+	}
+	client := benchClient()
+	defer client.CloseIdleConnections()
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1) - 1
+			u, sec := int(i)%len(users), int(i)/len(users)%len(sectors)
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v1/mp/tickets", strings.NewReader(`{"center":"hm","sector":"`+sectors[sec]+`"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+users[u])
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			res.Body.Close()
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
