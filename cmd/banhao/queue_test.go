@@ -250,3 +250,35 @@ func TestOneActiveTicketAcrossChannels(t *testing.T) {
 	code, ctype, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"tax"}`)
 	wantProblem(t, code, ctype, body, 409, "active_ticket", "")
 }
+
+// A transfer must not give a person a second active ticket in the target sector.
+func TestTransferKeepsOneActiveTicket(t *testing.T) {
+	env, _ := devClock(t, atWednesday9)
+	s := startServer(t, env)
+	admin := s.admin(t)
+	_, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"1号窗口","sectors":["tax"]}`))
+	var w struct{ ID string }
+	json.Unmarshal([]byte(body), &w)
+	alice := s.mpLogin(t, "alice")
+	for _, sector := range []string{"tax", "business"} {
+		if code, _, body := s.do(t, http.MethodPost, "/api/v1/mp/tickets", alice, strings.NewReader(`{"center":"hm","sector":"`+sector+`"}`)); code != 201 {
+			t.Fatalf("take %s: %d %s", sector, code, body)
+		}
+	}
+	s.createStaff(t, "clerk", "clerk")
+	clerk := s.login(t, "clerk", testPassword)
+	code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
+	if code != 200 {
+		t.Fatalf("call: %d %s", code, body)
+	}
+	var c struct {
+		TicketID string `json:"ticket_id"`
+	}
+	json.Unmarshal([]byte(body), &c)
+	code, ctype, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/tickets/"+c.TicketID+"/transfer", clerk, strings.NewReader(`{"sector":"business"}`))
+	wantProblem(t, code, ctype, body, 409, "active_ticket", "")
+	// Nothing changed: the ticket is still called at the window and can be completed.
+	if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/tickets/"+c.TicketID+"/complete", clerk, nil); code != 200 {
+		t.Fatalf("complete after refused transfer: %d %s", code, body)
+	}
+}

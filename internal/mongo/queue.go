@@ -587,3 +587,16 @@ func (s *QueueStore) ListWindows(ctx context.Context, center string) ([]queue.Wi
 	}
 	return out, nil
 }
+
+// HasActiveTicket implements queue.Store.
+func (s *QueueStore) HasActiveTicket(ctx context.Context, center, sector, day, holder string) (bool, error) {
+	n, err := s.tickets.CountDocuments(ctx, bson.D{
+		{Key: "center", Value: center}, {Key: "sector", Value: sector}, {Key: "day", Value: day},
+		{Key: "holder", Value: holder},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: activeStatuses}}},
+	})
+	if err != nil {
+		return false, fmt.Errorf("mongo: active ticket of %s in %s: %w", holder, sector, err)
+	}
+	return n > 0, nil
+}

@@ -123,6 +123,9 @@ type Store interface {
 	// Otherwise it returns ErrTicketMoved (or apperr.NotFound for an
 	// unknown ID), changing nothing.
 	MoveTicket(ctx context.Context, id string, from []Status, window string, change Change) (Ticket, error)
+	// HasActiveTicket reports whether holder has a waiting, called or
+	// parked ticket in sector of center on day.
+	HasActiveTicket(ctx context.Context, center, sector, day, holder string) (bool, error)
 	// RecentCalls returns the center's tickets of day called most
 	// recently (status called, parked, done or missed), newest call first.
 	RecentCalls(ctx context.Context, center, day string, limit int) ([]Ticket, error)

@@ -265,6 +265,18 @@ func (s *Service) Act(ctx context.Context, center, windowID, ticketID string, a 
 		if _, err := s.sector(ctx, center, toSector); err != nil {
 			return Ticket{}, err
 		}
+		// One active ticket per person and sector holds for transfers too.
+		// (A take racing this check in the target sector could still slip
+		// in; transfers are rare clerk actions, and the next take is refused.)
+		if t.Holder != "" {
+			has, err := s.store.HasActiveTicket(ctx, center, toSector, t.Day, t.Holder)
+			if err != nil {
+				return Ticket{}, err
+			}
+			if has {
+				return Ticket{}, apperr.New(CodeActiveTicket, "该群众在目标板块已有排队号，无需转办")
+			}
+		}
 		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusWaiting, Sector: toSector, ClearWindow: true})
 	}
 	return Ticket{}, apperr.Fields(apperr.FieldError{Field: "action", Message: "操作无效"})

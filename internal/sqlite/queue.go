@@ -271,3 +271,17 @@ func (s *QueueStore) WaitingCounts(ctx context.Context, center, day string) (map
 	}
 	return out, rows.Err()
 }
+
+// HasActiveTicket implements queue.Store.
+func (s *QueueStore) HasActiveTicket(ctx context.Context, center, sector, day, holder string) (bool, error) {
+	st, err := s.db.readStmt(ctx, `SELECT count(*) FROM tickets WHERE center = ? AND sector = ? AND day = ? AND holder = ?
+		AND status IN ('waiting', 'called', 'parked')`)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: active ticket: %w", err)
+	}
+	var n int
+	if err := st.QueryRowContext(ctx, center, sector, day, holder).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: active ticket: %w", err)
+	}
+	return n > 0, nil
+}

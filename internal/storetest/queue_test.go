@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -44,6 +45,44 @@ var queueScenarios = []scenario[queue.Store]{
 	{"a transferred ticket holds its holder's place in its new sector, not its old one", testHolderTransfer},
 	{"recent calls: newest call first, ties by seq, limited, of the center and day only", testRecentCalls},
 	{"waiting counts per sector of the center and day", testWaitingCounts},
+	{"has active ticket: waiting, called or parked in that sector and day only", testHasActiveTicket},
+}
+
+func testHasActiveTicket(t *testing.T, s queue.Store) {
+	ctx := context.Background()
+	at := time.Date(2025, 3, 14, 1, 0, 0, 0, time.UTC)
+	tk := ticket("h1", "tax", queue.PriorityNone, at)
+	tk.Holder = "id:abc"
+	tk = take(t, s, tk)
+	has := func(sector, day, holder string) bool {
+		t.Helper()
+		ok, err := s.HasActiveTicket(ctx, "c1", sector, day, holder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !has("tax", qDay, "id:abc") {
+		t.Fatal("a waiting ticket is not active")
+	}
+	if has("social", qDay, "id:abc") || has("tax", "2025-03-15", "id:abc") || has("tax", qDay, "id:other") {
+		t.Fatal("another sector, day or holder counts as active")
+	}
+	if _, err := s.ClaimNext(ctx, "c1", qDay, []string{"tax"}, "w1", at, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MoveTicket(ctx, tk.ID, []queue.Status{queue.StatusCalled}, "w1", queue.Change{Status: queue.StatusParked}); err != nil {
+		t.Fatal(err)
+	}
+	if !has("tax", qDay, "id:abc") {
+		t.Fatal("a parked ticket is not active")
+	}
+	if _, err := s.MoveTicket(ctx, tk.ID, []queue.Status{queue.StatusParked}, "w1", queue.Change{Status: queue.StatusDone}); err != nil {
+		t.Fatal(err)
+	}
+	if has("tax", qDay, "id:abc") {
+		t.Fatal("a done ticket is still active")
+	}
 }
 
 const qDay = "2025-03-14"
