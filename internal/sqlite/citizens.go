@@ -53,18 +53,11 @@ func (s *CitizenStore) EnsureCitizen(ctx context.Context, c identity.Citizen) (i
 }
 
 func (s *CitizenStore) get(ctx context.Context, col, v string) (identity.Citizen, error) {
-	st, err := s.db.readStmt(ctx, `SELECT `+citizenColumns+` FROM citizens WHERE `+col+` = ?`)
-	if err != nil {
-		return identity.Citizen{}, fmt.Errorf("sqlite: get citizen: %w", err)
-	}
-	c, err := scanCitizen(st.QueryRowContext(ctx, v))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, citizenNotFound()
-	}
-	if err != nil {
+	c, err := queryOne(ctx, s.db, scanCitizen, citizenNotFound(), `SELECT `+citizenColumns+` FROM citizens WHERE `+col+` = ?`, v)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return c, fmt.Errorf("sqlite: get citizen: %w", err)
 	}
-	return c, nil
+	return c, err
 }
 
 // GetCitizen implements identity.CitizenStore.

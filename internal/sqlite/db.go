@@ -215,6 +215,21 @@ func queryAll[T any](ctx context.Context, db *DB, scan func(scanner) (T, error),
 	return out, rows.Err()
 }
 
+// queryOne runs a prepared read query for one row and scans it; no row is
+// the not-found error given.
+func queryOne[T any](ctx context.Context, db *DB, scan func(scanner) (T, error), notFound error, query string, args ...any) (T, error) {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := scan(st.QueryRowContext(ctx, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound
+	}
+	return v, err
+}
+
 // errClosed is returned by Write after Close.
 var errClosed = errors.New("sqlite: database is closed")
 

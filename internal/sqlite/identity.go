@@ -68,18 +68,12 @@ func (s *IdentityStore) CreateStaff(ctx context.Context, st identity.Staff) erro
 }
 
 func (s *IdentityStore) getStaff(ctx context.Context, where string, arg any) (identity.Staff, error) {
-	st, err := s.db.readStmt(ctx, `SELECT `+staffColumns+` FROM staff WHERE `+where+` = ?`)
-	if err != nil {
-		return identity.Staff{}, fmt.Errorf("sqlite: get staff: %w", err)
-	}
-	staff, err := scanStaff(st.QueryRowContext(ctx, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return staff, apperr.New(apperr.NotFound, "没有这个工作人员账号")
-	}
-	if err != nil {
+	staff, err := queryOne(ctx, s.db, scanStaff, apperr.New(apperr.NotFound, "没有这个工作人员账号"),
+		`SELECT `+staffColumns+` FROM staff WHERE `+where+` = ?`, arg)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return staff, fmt.Errorf("sqlite: get staff: %w", err)
 	}
-	return staff, nil
+	return staff, err
 }
 
 // GetStaff implements identity.StaffStore.

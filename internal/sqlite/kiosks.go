@@ -53,18 +53,11 @@ func (s *KioskStore) CreateKiosk(ctx context.Context, k identity.Kiosk) error {
 
 // GetKiosk implements identity.KioskStore.
 func (s *KioskStore) GetKiosk(ctx context.Context, id string) (identity.Kiosk, error) {
-	st, err := s.db.readStmt(ctx, `SELECT `+kioskColumns+` FROM kiosks WHERE id = ?`)
-	if err != nil {
-		return identity.Kiosk{}, fmt.Errorf("sqlite: get kiosk: %w", err)
-	}
-	k, err := scanKiosk(st.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return k, kioskNotFound()
-	}
-	if err != nil {
+	k, err := queryOne(ctx, s.db, scanKiosk, kioskNotFound(), `SELECT `+kioskColumns+` FROM kiosks WHERE id = ?`, id)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return k, fmt.Errorf("sqlite: get kiosk: %w", err)
 	}
-	return k, nil
+	return k, err
 }
 
 // ListKiosks implements identity.KioskStore.

@@ -74,18 +74,11 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 
 // GetTicket implements queue.Store.
 func (s *QueueStore) GetTicket(ctx context.Context, id string) (queue.Ticket, error) {
-	st, err := s.db.readStmt(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`)
-	if err != nil {
-		return queue.Ticket{}, fmt.Errorf("sqlite: get ticket: %w", err)
-	}
-	t, err := scanTicket(st.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, apperr.New(apperr.NotFound, "没有这个排队号")
-	}
-	if err != nil {
+	t, err := queryOne(ctx, s.db, scanTicket, apperr.New(apperr.NotFound, "没有这个排队号"), `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return t, fmt.Errorf("sqlite: get ticket: %w", err)
 	}
-	return t, nil
+	return t, err
 }
 
 func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
@@ -169,18 +162,11 @@ func scanWindow(sc scanner) (queue.Window, error) {
 
 // GetWindow implements queue.Store.
 func (s *QueueStore) GetWindow(ctx context.Context, id string) (queue.Window, error) {
-	st, err := s.db.readStmt(ctx, `SELECT id, center, name, sectors, created_at FROM windows WHERE id = ?`)
-	if err != nil {
-		return queue.Window{}, fmt.Errorf("sqlite: get window: %w", err)
-	}
-	w, err := scanWindow(st.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return w, apperr.New(apperr.NotFound, "没有这个窗口")
-	}
-	if err != nil {
+	w, err := queryOne(ctx, s.db, scanWindow, apperr.New(apperr.NotFound, "没有这个窗口"), `SELECT id, center, name, sectors, created_at FROM windows WHERE id = ?`, id)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return w, fmt.Errorf("sqlite: get window: %w", err)
 	}
-	return w, nil
+	return w, err
 }
 
 // ListWindows implements queue.Store.
