@@ -681,3 +681,31 @@ func (c *Calendar) spansOn(d Day) []span {
 	}
 	return c.periods[c.hoursWeekday(d)]
 }
+
+// Span is a stretch of time in which a center serves citizens, [From, To).
+type Span struct {
+	From, To time.Time
+	// Extended marks 延时服务 rather than regular hours.
+	Extended bool
+}
+
+// OpenSpans lists the stretches of d in which the hall is open (regular
+// hours and extended service, without the lunch break), in order, as
+// instants in the center's zone; none on a holiday or a closed weekday.
+func (c *Calendar) OpenSpans(d Day) []Span {
+	var out []Span
+	d = d.norm()
+	for _, s := range c.spansOn(d) {
+		if s.period != Regular && s.period != Extended {
+			continue
+		}
+		from := time.Date(d.Year, d.Month, d.Day, s.from/60, s.from%60, 0, 0, c.loc)
+		to := time.Date(d.Year, d.Month, d.Day, s.to/60, s.to%60, 0, 0, c.loc)
+		if n := len(out); n > 0 && out[n-1].To.Equal(from) && out[n-1].Extended == (s.period == Extended) {
+			out[n-1].To = to
+			continue
+		}
+		out = append(out, Span{From: from, To: to, Extended: s.period == Extended})
+	}
+	return out
+}

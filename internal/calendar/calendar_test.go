@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -698,4 +699,33 @@ func FuzzParse(f *testing.F) {
 			c.ForCenter("ab").PeriodAt(from)
 		}
 	})
+}
+
+func TestOpenSpans(t *testing.T) {
+	c := load2026(t)
+	show := func(d string) []string {
+		var out []string
+		for _, s := range c.OpenSpans(day(t, d)) {
+			v := s.From.Format("15:04") + "-" + s.To.Format("15:04")
+			if s.Extended {
+				v += " extended"
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+	for d, want := range map[string][]string{
+		"2026-11-25": {"08:30-12:00", "13:30-17:30"}, // Wednesday
+		"2026-11-28": {"09:00-12:00 extended"},       // Saturday
+		"2026-11-29": nil,                            // Sunday
+		"2026-10-01": nil,                            // 国庆节
+		"2026-10-10": {"08:30-12:00", "13:30-17:30"}, // Saturday, make-up working day
+	} {
+		if got := show(d); !slices.Equal(got, want) {
+			t.Errorf("OpenSpans(%s) = %v, want %v", d, got, want)
+		}
+	}
+	if s := c.OpenSpans(day(t, "2026-11-25")); s[0].From.Location() != c.Location() {
+		t.Errorf("span in %v, want the center's zone", s[0].From.Location())
+	}
 }

@@ -167,6 +167,54 @@ var migrations = []string{
 	CREATE INDEX tickets_waiting ON tickets (center, day, status, rank, taken_at);
 	CREATE INDEX tickets_ahead ON tickets (center, sector, day, status, rank, taken_at);
 	CREATE INDEX tickets_by_holder ON tickets (center, sector, day, holder);`,
+	// 7: appointments (预约) and the places taken in each slot.
+	`CREATE TABLE slots (
+		center   TEXT NOT NULL,
+		sector   TEXT NOT NULL,
+		day      TEXT NOT NULL,
+		start_at INTEGER NOT NULL,
+		booked   INTEGER NOT NULL DEFAULT 0,
+		capacity INTEGER NOT NULL DEFAULT 0, -- 0: the default applies
+		PRIMARY KEY (center, sector, start_at)
+	);
+	CREATE INDEX slots_by_day ON slots (center, sector, day, start_at);
+	CREATE TABLE appointments (
+		id            TEXT PRIMARY KEY,
+		center        TEXT NOT NULL,
+		sector        TEXT NOT NULL,
+		day           TEXT NOT NULL,
+		start_at      INTEGER NOT NULL,
+		end_at        INTEGER NOT NULL,
+		holder        TEXT NOT NULL,
+		citizen       TEXT NOT NULL,
+		status        TEXT NOT NULL,
+		booked_at     INTEGER NOT NULL,
+		cancelled_at  INTEGER NOT NULL DEFAULT 0,
+		checked_in_at INTEGER NOT NULL DEFAULT 0,
+		ticket        TEXT NOT NULL DEFAULT '',
+		replaced_by   TEXT NOT NULL DEFAULT ''
+	);
+	-- one booking per ID number, sector and day, enforced by the database
+	CREATE UNIQUE INDEX appointments_one_per_day ON appointments (center, sector, day, holder)
+		WHERE status IN ('booked', 'checked_in');
+	CREATE INDEX appointments_by_holder ON appointments (holder, day, start_at);
+	CREATE INDEX appointments_by_status ON appointments (status, start_at);`,
+	// 8: the notification outbox.
+	`CREATE TABLE outbox (
+		id           TEXT PRIMARY KEY,
+		recipient    TEXT NOT NULL,
+		kind         TEXT NOT NULL,
+		data         TEXT NOT NULL,
+		page         TEXT NOT NULL,
+		not_before   INTEGER NOT NULL,
+		created_at   INTEGER NOT NULL,
+		status       TEXT NOT NULL,
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL,
+		last_error   TEXT NOT NULL DEFAULT '',
+		sent_at      INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX outbox_due ON outbox (status, next_attempt);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

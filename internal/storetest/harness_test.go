@@ -40,6 +40,11 @@ type stores struct {
 	citizens identity.CitizenStore
 	kiosks   identity.KioskStore
 	queue    queue.Store
+
+	// sqlite and mongo are the raw database of the backend (one of them
+	// is set), for areas that build their store in their own test file.
+	sqlite *sqlite.DB
+	mongo  *mongo.DB
 }
 
 // backend is one storage implementation under test.
@@ -108,6 +113,7 @@ func openSQLite(t *testing.T) stores {
 		citizens: sqlite.NewCitizenStore(db),
 		kiosks:   sqlite.NewKioskStore(db),
 		queue:    sqlite.NewQueueStore(db),
+		sqlite:   db,
 	}
 }
 
@@ -194,5 +200,6 @@ func openMongoStores(t *testing.T, uri, database string, maxPool uint64) stores 
 		citizens: mongo.NewCitizenStore(db),
 		kiosks:   mongo.NewKioskStore(db),
 		queue:    mongo.NewQueueStore(db),
+		mongo:    db,
 	}
 }

@@ -1,0 +1,3 @@
+package mongo
+
+func appointmentIndexes() []collectionIndexes { return nil }

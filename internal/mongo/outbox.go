@@ -1,0 +1,3 @@
+package mongo
+
+func outboxIndexes() []collectionIndexes { return nil }

@@ -1,0 +1,92 @@
+// Package notify is the notification outbox: messages to citizens (a
+// WeChat subscribe message "请 A023 号到 5 号窗口", an appointment
+// reminder) are stored first, in the same breath as the change they
+// announce, and a sender delivers them afterwards with retries and
+// backoff. A message's ID makes it idempotent: queuing the same ID twice
+// stores it once, and a stored message is sent at most once by each
+// successful claim.
+package notify
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is what a message announces; each kind has its WeChat template.
+type Kind string
+
+// Message kinds.
+const (
+	// KindCall: a ticket is called (or recalled, or transferred) to a window.
+	KindCall Kind = "queue_call"
+	// KindTurnSoon: only a few people are ahead of a ticket ("您前面还有 3 人").
+	KindTurnSoon Kind = "queue_turn_soon"
+	// KindAppointmentReminder: an appointment is tomorrow or within the hour.
+	KindAppointmentReminder Kind = "appointment_reminder"
+)
+
+// Status is where a message is in its life.
+type Status string
+
+// Message statuses.
+const (
+	StatusPending   Status = "pending"   // waiting to be sent, or to be retried
+	StatusSent      Status = "sent"      // WeChat accepted it
+	StatusFailed    Status = "failed"    // given up: permanent error or too many attempts
+	StatusWithdrawn Status = "withdrawn" // no longer true (an appointment cancelled) before it went out
+)
+
+// Message is one notification to one person.
+type Message struct {
+	// ID is chosen by the producer from what the message is about, e.g.
+	// "call:tk…:2" or "remind-day:ap…", so producing it twice is harmless.
+	ID string
+	// To is the recipient as the queue knows people: "citizen:<id>" or
+	// "id:<blind index of the ID number>".
+	To   string
+	Kind Kind
+	// Data are the template's fields, e.g. {"number": "A023", "window": "5号窗口"}.
+	Data map[string]string
+	// Page is the mini-program page the message opens.
+	Page string
+	// NotBefore is the earliest time to send; zero sends at once.
+	NotBefore time.Time
+	CreatedAt time.Time
+
+	Status   Status
+	Attempts int
+	// NextAttempt is when the sender may next try: NotBefore at first,
+	// then after each failure a backoff later; while a sender holds the
+	// message it is the end of that sender's lease.
+	NextAttempt time.Time
+	LastError   string
+	SentAt      time.Time
+}
+
+// Store keeps the outbox.
+type Store interface {
+	// Enqueue stores messages as pending with NextAttempt = NotBefore (or
+	// CreatedAt when NotBefore is zero). A message whose ID is already
+	// stored is left as it is, whatever its status: producing twice is
+	// not sending twice.
+	Enqueue(ctx context.Context, msgs ...Message) error
+	// Claim returns up to limit pending messages whose NextAttempt is at
+	// or before now, oldest NextAttempt first, and sets their NextAttempt
+	// to leaseUntil, atomically per message: two senders claiming at once
+	// never get the same message, and a sender that dies leaves its
+	// messages to be claimed again after the lease.
+	Claim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error)
+	// MarkSent records a delivered message (pending → sent, Attempts+1).
+	MarkSent(ctx context.Context, id string, at time.Time) error
+	// MarkFailed records a failed attempt: Attempts+1, LastError, and
+	// either pending again at retryAt or, if retryAt is zero, failed for good.
+	MarkFailed(ctx context.Context, id string, reason string, retryAt time.Time) error
+	// Withdraw moves pending messages with these IDs to withdrawn; others
+	// (unknown, sent, failed) are left alone.
+	Withdraw(ctx context.Context, ids ...string) error
+	// GetMessage returns a message by ID (apperr.NotFound if none).
+	GetMessage(ctx context.Context, id string) (Message, error)
+	// CountByStatus counts the outbox's messages per status, for /metrics
+	// and the console.
+	CountByStatus(ctx context.Context) (map[Status]int, error)
+}
