@@ -45,6 +45,8 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/windows", handleWindowList(d.Queue))
 	staff.Post("/windows", admin, handleWindowCreate(d.Queue))
 	clerk := requireRole(ids, identity.RoleClerk)
+	staff.Post("/windows/:id/sign-in", clerk, handleWindowSignIn(d.Queue))
+	staff.Post("/windows/:id/sign-out", requireRole(ids, identity.RoleClerk, identity.RoleSupervisor, identity.RoleAdmin), handleWindowSignOut(d.Queue))
 	staff.Post("/windows/:id/call-next", clerk, handleCallNext(d.Queue))
 	for _, a := range []queue.Action{queue.ActionRecall, queue.ActionNoShow, queue.ActionComplete, queue.ActionPark, queue.ActionResume, queue.ActionTransfer} {
 		staff.Post("/windows/:id/tickets/:ticket/"+string(a), clerk, handleTicketAct(d.Queue, a))

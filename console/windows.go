@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
 )
@@ -14,10 +15,46 @@ type windowView struct {
 	Center  string   `json:"center"`
 	Name    string   `json:"name"`
 	Sectors []string `json:"sectors"`
+	Open    bool     `json:"open"`
+	// Staff is the ID of the clerk signed in; Mine says it is the caller.
+	Staff    string     `json:"staff,omitempty"`
+	Mine     bool       `json:"mine"`
+	OpenedAt *time.Time `json:"opened_at,omitempty"`
 }
 
-func viewWindow(w queue.Window) windowView {
-	return windowView{ID: w.ID, Center: w.Center, Name: w.Name, Sectors: w.Sectors}
+func viewWindow(w queue.Window, me string) windowView {
+	v := windowView{ID: w.ID, Center: w.Center, Name: w.Name, Sectors: w.Sectors, Open: w.Open(), Staff: w.Staff, Mine: w.Staff != "" && w.Staff == me}
+	if !w.OpenedAt.IsZero() {
+		t := w.OpenedAt.In(time.FixedZone("CST", 8*3600))
+		v.OpenedAt = &t
+	}
+	return v
+}
+
+// handleWindowSignIn signs the clerk in to a window (opens it).
+func handleWindowSignIn(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		st := staffOf(c)
+		w, err := q.SignIn(c.UserContext(), st.Center, st.ID, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(viewWindow(w, st.ID))
+	}
+}
+
+// handleWindowSignOut signs the clerk out of a window (closes it); a
+// supervisor may close a window another clerk left signed in.
+func handleWindowSignOut(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		st := staffOf(c)
+		force := st.HasRole(identity.RoleSupervisor) || st.HasRole(identity.RoleAdmin)
+		w, err := q.SignOut(c.UserContext(), st.Center, st.ID, c.Params("id"), force)
+		if err != nil {
+			return err
+		}
+		return c.JSON(viewWindow(w, st.ID))
+	}
 }
 
 type createWindowRequest struct {
@@ -36,19 +73,20 @@ func handleWindowCreate(q *queue.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(viewWindow(w))
+		return c.Status(fiber.StatusCreated).JSON(viewWindow(w, st.ID))
 	}
 }
 
 func handleWindowList(q *queue.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ws, err := q.Windows(c.UserContext(), staffOf(c).Center)
+		st := staffOf(c)
+		ws, err := q.Windows(c.UserContext(), st.Center)
 		if err != nil {
 			return err
 		}
 		items := make([]windowView, len(ws))
 		for i, w := range ws {
-			items[i] = viewWindow(w)
+			items[i] = viewWindow(w, st.ID)
 		}
 		return c.JSON(fiber.Map{"items": items})
 	}
@@ -69,7 +107,8 @@ type calledView struct {
 // handleCallNext calls the next ticket to the clerk's window.
 func handleCallNext(q *queue.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		t, w, err := q.CallNext(c.UserContext(), staffOf(c).Center, c.Params("id"))
+		st := staffOf(c)
+		t, w, err := q.CallNext(c.UserContext(), st.Center, st.ID, c.Params("id"))
 		if err != nil {
 			return err
 		}
@@ -101,7 +140,8 @@ func handleTicketAct(q *queue.Service, a queue.Action) fiber.Handler {
 				return err
 			}
 		}
-		t, err := q.Act(c.UserContext(), staffOf(c).Center, c.Params("id"), c.Params("ticket"), a, req.Sector)
+		st := staffOf(c)
+		t, err := q.Act(c.UserContext(), st.Center, st.ID, c.Params("id"), c.Params("ticket"), a, req.Sector)
 		if err != nil {
 			return err
 		}

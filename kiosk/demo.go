@@ -29,12 +29,6 @@ var demoCards = []demoCard{
 	{Name: "王五", IDNumber: "11010519491231002X", ValidFrom: "2004-01-01", ValidUntil: "2024-01-01", Expired: true},
 }
 
-// demoCSP is the policy the kiosk pages are headed for: the demo page,
-// which holds a kiosk secret, gets it first. Only this server's script,
-// styles and API; nothing inline; no framing.
-const demoCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
 type demoView struct {
 	view
 	Cards []demoCard
@@ -60,7 +54,7 @@ func (p *pages) handleDemo() fiber.Handler {
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		c.Set(fiber.HeaderContentSecurityPolicy, demoCSP)
+		c.Set(fiber.HeaderContentSecurityPolicy, kioskCSP)
 		c.Set(fiber.HeaderReferrerPolicy, "same-origin")
 		return c.Send(buf.Bytes())
 	}

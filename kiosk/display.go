@@ -162,8 +162,8 @@ func (d *display) handlePage() fiber.Handler {
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		// The policy the demo page has: own script, styles and API only.
-		c.Set(fiber.HeaderContentSecurityPolicy, demoCSP)
+		// The policy of the kiosk pages: own script, styles and API only.
+		c.Set(fiber.HeaderContentSecurityPolicy, kioskCSP)
 		c.Set(fiber.HeaderReferrerPolicy, "same-origin")
 		return c.Send(buf.Bytes())
 	}

@@ -19,7 +19,7 @@ type pages struct {
 	views map[string]*template.Template
 }
 
-var pageNames = []string{"home", "search", "sector", "matter", "demo"}
+var pageNames = []string{"home", "search", "sector", "matter", "demo", "setup", "ticket", "checkin", "queue"}
 
 func newPages(d Deps) (*pages, error) {
 	funcs := template.FuncMap{
@@ -27,6 +27,9 @@ func newPages(d Deps) (*pages, error) {
 		"channel":  channelLabel,
 		"delivery": deliveryLabel,
 		"days":     daysLabel,
+		// statusLabel names a call's state on the 排队情况 page as on the
+		// lobby screen.
+		"statusLabel": statusLabel,
 	}
 	p := &pages{d: d, views: map[string]*template.Template{}}
 	for _, name := range pageNames {
@@ -53,7 +56,23 @@ type view struct {
 	// IdleSeconds is how long a page waits without a touch before it
 	// returns to the home page, clearing what the last citizen entered.
 	IdleSeconds int
+	// Queues are the sectors with their waiting counts, and Board the
+	// center's public board, as they were when a queue page was served;
+	// the page's script keeps them current.
+	Queues []sectorQueue
+	Board  boardView
+	// Print is "1" or "0" when the address asks the ticket pages to print
+	// or not to print (?print=1), whatever the kiosk's own setting says;
+	// empty leaves it to that setting.
+	Print string
 }
+
+// kioskCSP is the policy of the kiosk pages, the demo page and the lobby
+// screen: only this server's scripts, styles, images and API; nothing
+// inline; no framing. The setup and demo pages hold a kiosk secret in the
+// page, which this policy keeps from any script not served by us.
+const kioskCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 func (p *pages) render(c *fiber.Ctx, name string, v view) error {
 	v.IdleSeconds = int(p.d.IdleReset.Seconds())
@@ -62,6 +81,8 @@ func (p *pages) render(c *fiber.Ctx, name string, v view) error {
 		return fmt.Errorf("kiosk: render %s: %w", name, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderContentSecurityPolicy, kioskCSP)
+	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
 	return c.Send(buf.Bytes())
 }
 

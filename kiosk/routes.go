@@ -1,6 +1,7 @@
 // Package kiosk serves the lobby self-service kiosk: its pages (browse the
 // eleven sectors, read a matter's guide, search with the on-screen
-// keyboard) and the kiosk API under /api/v1/kiosk/, where every request is
+// keyboard, take a queue ticket, check in for an appointment, see the
+// queues) and the kiosk API under /api/v1/kiosk/, where every request is
 // signed by a registered kiosk and a citizen's session starts from their
 // ID card.
 package kiosk
@@ -56,6 +57,13 @@ func Routes(app *fiber.App, d Deps) error {
 	app.Get("/kiosk/search", p.handleSearch())
 	app.Get("/kiosk/sectors/:code", p.handleSector())
 	app.Get("/kiosk/matters/:code", p.handleMatter())
+	// The queue pages: 取号, 预约签到, 排队情况, the kiosk's setup and the
+	// QR code printed on a ticket.
+	app.Get("/kiosk/ticket", p.handleTicketPage())
+	app.Get("/kiosk/check-in", p.handleCheckInPage())
+	app.Get("/kiosk/queue", p.handleQueuePage())
+	app.Get("/kiosk/setup", p.handleSetup())
+	app.Get("/kiosk/qr.png", handleTicketQR())
 	if d.Dev {
 		app.Get("/kiosk/demo", p.handleDemo())
 	}
@@ -75,5 +83,6 @@ func Routes(app *fiber.App, d Deps) error {
 	api.Get("/card-sessions/current", handleCardSessionGet(d.Kiosks))
 	api.Delete("/card-sessions/current", handleCardSessionEnd(d.Kiosks))
 	api.Post("/tickets", handleTicketTake(d.Kiosks, d.Queue))
+	api.Post("/check-in", handleCheckIn(d.Kiosks, d.Queue))
 	return nil
 }

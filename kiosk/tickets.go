@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
@@ -26,13 +27,16 @@ type ticketView struct {
 	Ahead      int       `json:"ahead"`
 	// FollowPath is the mini-program page the printed QR code opens.
 	FollowPath string `json:"follow_path"`
+	// WaitMinutes is the estimated wait, rounded up; Windows serve the sector.
+	WaitMinutes int      `json:"wait_minutes"`
+	Windows     []string `json:"windows"`
 }
 
 func viewTicket(p queue.Position) ticketView {
 	t := p.Ticket
 	return ticketView{ID: t.ID, Number: t.Number, Sector: t.Sector, SectorName: p.SectorName, Priority: string(t.Priority),
 		Status: string(t.Status), TakenAt: t.TakenAt.In(time.FixedZone("CST", 8*3600)), Ahead: p.Ahead,
-		FollowPath: "pages/ticket/index?id=" + t.ID}
+		FollowPath: "pages/ticket/index?id=" + t.ID, WaitMinutes: queue.Minutes(p.Wait), Windows: orEmpty(p.Windows)}
 }
 
 // handleTicketTake gives out a ticket at the kiosk: with a card session
@@ -62,4 +66,40 @@ func handleTicketTake(ks *identity.Kiosks, q *queue.Service) fiber.Handler {
 		}
 		return c.Status(fiber.StatusCreated).JSON(viewTicket(p))
 	}
+}
+
+// checkInView is a signed-in appointment and the ticket it gave.
+type checkInView struct {
+	Appointment string     `json:"appointment"`
+	Start       time.Time  `json:"start"`
+	Ticket      ticketView `json:"ticket"`
+}
+
+// handleCheckIn signs in the card holder's appointment of today at this
+// kiosk's center and prints an appointment-priority ticket.
+func handleCheckIn(ks *identity.Kiosks, q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		k := kioskOf(c)
+		tok := c.Get(HeaderCardSession)
+		if tok == "" {
+			return apperr.New(apperr.Unauthorized, "请先刷身份证")
+		}
+		sess, _, err := ks.CardSession(c.UserContext(), k, tok)
+		if err != nil {
+			return err
+		}
+		a, p, err := q.CheckIn(c.UserContext(), k.Center, "id:"+sess.Subject)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(checkInView{Appointment: a.ID, Start: a.Start.In(time.FixedZone("CST", 8*3600)), Ticket: viewTicket(p)})
+	}
+}
+
+// orEmpty keeps a list a JSON array when there is nothing in it.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

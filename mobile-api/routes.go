@@ -41,6 +41,12 @@ func Routes(app fiber.Router, d Deps) {
 	mp.Post("/me/phone", handlePhone(d.Citizens))
 	mp.Post("/tickets", handleMPTicketTake(d.Queue))
 	mp.Get("/tickets/:id", handleMPTicketGet(d.Queue))
+	mp.Get("/slots", handleSlots(d.Queue))
+	mp.Post("/appointments", handleBook(d.Queue))
+	mp.Get("/appointments", handleAppointmentList(d.Queue))
+	mp.Get("/appointments/:id", handleAppointmentGet(d.Queue))
+	mp.Post("/appointments/:id/cancel", handleAppointmentCancel(d.Queue))
+	mp.Post("/appointments/:id/reschedule", handleAppointmentReschedule(d.Queue))
 	mp.Get("/me/data-use", handleDataUse(d.Citizens))
 
 	v1.Post("/courier/login", web.LoginLimiter(d.CourierLoginsPerMinute), handleCourierLogin(d.Staff))

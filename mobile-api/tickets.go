@@ -28,12 +28,19 @@ type mpTicketView struct {
 	Ahead      int        `json:"ahead"`
 	CalledAt   *time.Time `json:"called_at,omitempty"`
 	Window     string     `json:"window,omitempty"`
+	// WaitMinutes is the estimated wait, rounded up; Windows serve the sector.
+	WaitMinutes int      `json:"wait_minutes"`
+	Windows     []string `json:"windows"`
 }
 
 func viewMPTicket(p queue.Position) mpTicketView {
 	t := p.Ticket
 	v := mpTicketView{ID: t.ID, Number: t.Number, Center: t.Center, Sector: t.Sector, SectorName: p.SectorName,
-		Status: string(t.Status), TakenAt: inChina(t.TakenAt), Ahead: p.Ahead, Window: t.Window}
+		Status: string(t.Status), TakenAt: inChina(t.TakenAt), Ahead: p.Ahead, Window: t.Window,
+		WaitMinutes: queue.Minutes(p.Wait), Windows: p.Windows}
+	if v.Windows == nil {
+		v.Windows = []string{}
+	}
 	if !t.CalledAt.IsZero() {
 		c := inChina(t.CalledAt)
 		v.CalledAt = &c

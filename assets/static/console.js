@@ -762,6 +762,8 @@ if (calling) {
   const transferSelect = document.getElementById("transfer-sector");
   const sectorName = new Map([...transferSelect.options].map((o) => [o.value, o.textContent]));
   const windowNames = new Map();
+  const signOut = document.getElementById("sign-out");
+  let signedIn = ""; // the window this clerk is signed in to
   let current = null;
   try {
     current = JSON.parse(stored(ticketKey) || "null");
@@ -831,15 +833,73 @@ if (calling) {
       opts.push(new Option(sectors ? `${w.name}（${sectors}）` : w.name, w.id));
     }
     windowSelect.replaceChildren(...opts);
+    const mine = items.find((w) => w.mine);
     const saved = stored(windowKey);
-    if (saved && windowNames.has(saved)) windowSelect.value = saved;
+    if (mine) {
+      windowSelect.value = mine.id;
+      signedIn = mine.id;
+      signOut.hidden = false;
+    } else if (saved && windowNames.has(saved)) {
+      windowSelect.value = saved;
+      await signIn(saved);
+    }
     show();
   };
 
-  windowSelect.addEventListener("change", () => {
-    store(windowKey, windowSelect.value || null);
-    say(windowSelect.value ? `已选择${windowNames.get(windowSelect.value)}。` : "");
-  });
+  // signIn opens a window for this clerk: only the clerk signed in calls there.
+  const signIn = async (win) => {
+    const r = await api("POST", `/api/v1/staff/windows/${encodeURIComponent(win)}/sign-in`);
+    if (!r.ok) {
+      if (sessionEnded(r)) return false;
+      windowSelect.value = "";
+      store(windowKey, null);
+      fail(r.problem);
+      return false;
+    }
+    signedIn = win;
+    signOut.hidden = false;
+    store(windowKey, win);
+    say(`已签入${r.data.name}，可以叫号。`);
+    return true;
+  };
+
+  const leave = async () => {
+    if (!signedIn) return true;
+    const r = await api("POST", `/api/v1/staff/windows/${encodeURIComponent(signedIn)}/sign-out`);
+    if (!r.ok) {
+      if (sessionEnded(r)) return false;
+      fail(r.problem);
+      return false;
+    }
+    signedIn = "";
+    signOut.hidden = true;
+    return true;
+  };
+
+  windowSelect.addEventListener("change", () =>
+    run(async () => {
+      const win = windowSelect.value;
+      if (win === signedIn) return;
+      if (!(await leave())) {
+        windowSelect.value = signedIn;
+        return;
+      }
+      store(windowKey, win || null);
+      if (win) await signIn(win);
+      else say("已签出窗口。");
+    }),
+  );
+
+  signOut.addEventListener("click", () =>
+    run(async () => {
+      const name = windowNames.get(signedIn) || "窗口";
+      if (!(await leave())) return;
+      windowSelect.value = "";
+      store(windowKey, null);
+      say(`已签出${name}。`);
+      windowSelect.focus();
+    }),
+  );
 
   // run sends one request at a time; a second press while the first is
   // on its way does nothing, so a double Enter never calls two people.

@@ -1,9 +1,16 @@
 // The demo page plays a kiosk's ID-card reader: it signs kiosk API requests
-// in the browser, as a kiosk does (identity.SignKioskRequest), with the
-// kiosk ID and secret an administrator got at registration. The secret
-// stays in this tab's sessionStorage and reaches the server only as
-// signatures. The page shows what a kiosk screen would: the masked holder,
-// the session's remaining seconds, or the reason for a refusal.
+// in the browser, as a kiosk does (kiosk-sign.js, identity.SignKioskRequest),
+// with the kiosk ID and secret an administrator got at registration. They
+// are kept in this browser's localStorage under the same keys /kiosk/setup
+// uses, and the secret reaches the server only as signatures. The page
+// shows what a kiosk screen would: the masked holder, the session's
+// remaining seconds, or the reason for a refusal.
+//
+// It also plays the card-reader bridge for the other kiosk pages: "刷卡"
+// stores the card session token in sessionStorage ("banhao.kiosk.card"),
+// where /kiosk/ticket and /kiosk/check-in find it, and "取卡" removes it.
+import { cardSession, credentials, forgetCredentials, saveCredentials, setCardSession, signedFetch, storageKeys } from "/static/kiosk-sign.js";
+
 const $ = (id) => document.getElementById(id);
 
 const idInput = $("kiosk-id");
@@ -20,40 +27,40 @@ const actions = [$("card-in"), $("card-look"), $("card-out"), $("heartbeat")];
 
 // cardIdle is how long a card session lasts untouched (identity.Kiosks).
 const cardIdle = 120;
-const storeKeys = { id: "banhao.kiosk-demo.id", secret: "banhao.kiosk-demo.secret" };
-const enc = new TextEncoder();
 
 let card = null; // the card on the pretend reader
-let token = ""; // the card session's token, kept in memory like a kiosk does
+// token is the card session's token; like a card-reader bridge, the page
+// keeps it in sessionStorage for the other kiosk pages of this tab.
+let token = cardSession();
 let ticker = 0;
 
-function stored(key) {
-  try {
-    return sessionStorage.getItem(key) || "";
-  } catch {
-    return ""; // storage disabled: the fields still work for this page view
-  }
+function setToken(t) {
+  token = t;
+  setCardSession(t);
 }
 
-function store(key, value) {
-  try {
-    if (value) sessionStorage.setItem(key, value);
-    else sessionStorage.removeItem(key);
-  } catch {
-    // As above: nothing kept, nothing lost.
-  }
+const kept = credentials();
+idInput.value = kept.id;
+secretInput.value = kept.secret;
+// The fields are the kiosk's settings: an edit here is an edit there.
+function keep() {
+  saveCredentials(idInput.value.trim(), secretInput.value);
 }
-
-idInput.value = stored(storeKeys.id);
-secretInput.value = stored(storeKeys.secret);
-idInput.addEventListener("input", () => store(storeKeys.id, idInput.value.trim()));
-secretInput.addEventListener("input", () => store(storeKeys.secret, secretInput.value));
+idInput.addEventListener("input", keep);
+secretInput.addEventListener("input", keep);
 $("forget").addEventListener("click", () => {
   idInput.value = "";
   secretInput.value = "";
-  store(storeKeys.id, "");
-  store(storeKeys.secret, "");
+  forgetCredentials();
   idInput.focus();
+});
+// Another tab (the setup page) may change the settings meanwhile.
+addEventListener("storage", (e) => {
+  if (e.key === storageKeys.id || e.key === storageKeys.secret || e.key === null) {
+    const now = credentials();
+    idInput.value = now.id;
+    secretInput.value = now.secret;
+  }
 });
 
 for (const b of document.querySelectorAll("button.idcard")) {
@@ -68,23 +75,6 @@ for (const b of document.querySelectorAll("button.idcard")) {
       valid_until: b.dataset.validUntil,
     };
   });
-}
-
-function hex(buf) {
-  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-// sign returns the hex HMAC-SHA256, keyed by the UTF-8 bytes of secret, of
-// METHOD \n PATH?QUERY \n TIMESTAMP \n NONCE \n hex(SHA-256(body)).
-async function sign(secret, method, path, timestamp, nonce, body) {
-  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const bodyHash = hex(await crypto.subtle.digest("SHA-256", enc.encode(body)));
-  const message = `${method}\n${path}\n${timestamp}\n${nonce}\n${bodyHash}`;
-  return hex(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
-}
-
-function newNonce() {
-  return hex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 // call sends a signed request and returns the response with its JSON body
@@ -102,28 +92,9 @@ async function call(method, path, payload, session) {
     idInput.focus();
     return null;
   }
-  const body = payload === undefined ? "" : JSON.stringify(payload);
-  const timestamp = Math.floor(Date.now() / 1000);
-  const nonce = newNonce();
-  const headers = {
-    Accept: "application/json",
-    "X-Kiosk-Id": id,
-    "X-Kiosk-Timestamp": String(timestamp),
-    "X-Kiosk-Nonce": nonce,
-    "X-Kiosk-Signature": await sign(secret, method, path, timestamp, nonce, body),
-  };
-  if (body) headers["Content-Type"] = "application/json";
-  if (session) headers["X-Kiosk-Session"] = session;
-  const res = await fetch(path, { method, headers, body: body || undefined, cache: "no-store", credentials: "omit" });
-  const text = await res.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  lastRequest.textContent = `最近一次请求：${method} ${path} → ${res.status}`;
-  return { res, data };
+  const r = await signedFetch(method, path, payload, { id, secret, session });
+  lastRequest.textContent = `最近一次请求：${method} ${path} → ${r.res.status}`;
+  return r;
 }
 
 // show puts a message on the pretend kiosk screen; state styles it.
@@ -151,7 +122,7 @@ function refuse(r) {
 }
 
 function stopSession() {
-  token = "";
+  setToken("");
   clearInterval(ticker);
   ticker = 0;
   countdown.hidden = true;
@@ -164,7 +135,10 @@ function startCountdown(expiresAt, res) {
   clearInterval(ticker);
   const serverNow = Date.parse(res.headers.get("Date") || "") || Date.now();
   let left = Math.round((Date.parse(expiresAt) - serverNow) / 1000);
-  left = Math.max(0, Math.min(cardIdle, Number.isFinite(left) ? left : cardIdle));
+  // The server has just answered for the session, so it is alive: a time
+  // outside (0, cardIdle] means the Date header is not the clock of
+  // expires_at (a development server started at BANHAO_DEV_NOW).
+  if (!Number.isFinite(left) || left <= 0 || left > cardIdle) left = cardIdle;
   const end = performance.now() + left * 1000;
   const tick = () => {
     const s = Math.max(0, Math.ceil((end - performance.now()) / 1000));
@@ -206,7 +180,7 @@ async function cardIn() {
     refuse(r);
     return;
   }
-  token = r.data.session_token;
+  setToken(r.data.session_token);
   welcome(r);
 }
 

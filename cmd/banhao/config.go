@@ -9,19 +9,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/banhao/banhao/internal/notify"
+	"github.com/banhao/banhao/internal/wechat"
 )
 
 // config is every setting of the server, from BANHAO_* environment
 // variables, overridden by command-line flags. Secrets may also be given
 // as a file path in BANHAO_<NAME>_FILE.
 type config struct {
-	Addr            string
-	DataDir         string
-	MongoURI        string
-	MongoDatabase   string
-	DataKey         string
-	WeChatAppID     string
-	WeChatSecret    string
+	Addr          string
+	DataDir       string
+	MongoURI      string
+	MongoDatabase string
+	DataKey       string
+	WeChatAppID   string
+	WeChatSecret  string
+	// WeChatTemplates are the subscribe-message templates per message kind.
+	WeChatTemplates map[notify.Kind]wechat.Template
 	SecureCookies   bool
 	LoginsPerMinute int
 	Dev             bool
@@ -178,6 +183,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.MongoURI != "" && c.DataKey == "" {
 		errs = append(errs, errors.New("BANHAO_DATA_KEY (or BANHAO_DATA_KEY_FILE) is required with MongoDB: personal data is sealed with it, and several servers must share it"))
+	}
+	if tpl, err := parseTemplates(getenv("BANHAO_WECHAT_TEMPLATES")); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.WeChatTemplates = tpl
 	}
 	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
 		errs = append(errs, errors.New("set both BANHAO_WECHAT_APPID and BANHAO_WECHAT_SECRET, or neither"))

@@ -120,6 +120,14 @@ func TestBrowserConsoleClerk(t *testing.T) {
 			}
 			b.do(t, "choose 1号窗口", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
 				`(() => { const s = document.getElementById("calling-window"); s.value = %q; s.dispatchEvent(new Event("change")); })()`, w.ID)))
+			// Choosing the window signs the clerk in to it.
+			waitStatus(t, "已签入1号窗口")
+			if !visible(t, "#sign-out") {
+				t.Error("no 签出窗口 button once signed in")
+			}
+			if code, _, body := srv.do(t, http.MethodGet, "/api/v1/staff/windows", admin, nil); code != 200 || !strings.Contains(body, `"open":true`) {
+				t.Errorf("window after choosing it in the panel: %d %s", code, body)
+			}
 			b.do(t, "reload the page", chromedp.Reload())
 			b.do(t, "wait for the window list", chromedp.WaitReady(chromedp.CSS(opt)))
 			if v := get(t, b, "read the chosen window", chromedp.Value(chromedp.CSS("#calling-window"))); v != w.ID {

@@ -116,6 +116,7 @@ func TestBrowserDisplay(t *testing.T) {
 	}
 	var long struct{ ID string }
 	json.Unmarshal([]byte(body), &long)
+	h.s.signIn(t, h.clerk, long.ID)
 	for range 5 {
 		h.take(t, "housing-fund")
 	}

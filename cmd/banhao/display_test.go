@@ -40,7 +40,9 @@ func newDisplayHall(t *testing.T, env map[string]string) *displayHall {
 	k := registerKiosk(t, s, admin)
 	k.skew = skew
 	s.createStaff(t, "clerk", "clerk")
-	return &displayHall{s: s, k: k, clerk: s.login(t, "clerk", testPassword), window: w.ID}
+	clerk := s.login(t, "clerk", testPassword)
+	s.signIn(t, clerk, w.ID)
+	return &displayHall{s: s, k: k, clerk: clerk, window: w.ID}
 }
 
 // take takes a walk-in ticket for sector and returns its number.

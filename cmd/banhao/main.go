@@ -28,10 +28,12 @@ import (
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
+	"github.com/banhao/banhao/internal/notify"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/seal"
 	"github.com/banhao/banhao/internal/sqlite"
 	"github.com/banhao/banhao/internal/web"
+	"github.com/banhao/banhao/internal/wechat"
 	"github.com/banhao/banhao/kiosk"
 	mobileapi "github.com/banhao/banhao/mobile-api"
 )
@@ -55,6 +57,8 @@ type stores struct {
 	citizens identity.CitizenStore
 	kiosks   identity.KioskStore
 	queue    queue.Store
+	appts    queue.AppointmentStore
+	outbox   notify.Store
 	audit    audit.Store
 	ping     func(context.Context) error
 	close    func() error
@@ -75,6 +79,8 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			citizens: mongo.NewCitizenStore(db),
 			kiosks:   mongo.NewKioskStore(db),
 			queue:    mongo.NewQueueStore(db),
+			appts:    mongo.NewAppointmentStore(db),
+			outbox:   mongo.NewOutboxStore(db),
 			audit:    mongo.NewAuditStore(db),
 			ping:     db.Ping,
 			close: func() error {
@@ -98,6 +104,8 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		citizens: sqlite.NewCitizenStore(db),
 		kiosks:   sqlite.NewKioskStore(db),
 		queue:    sqlite.NewQueueStore(db),
+		appts:    sqlite.NewAppointmentStore(db),
+		outbox:   sqlite.NewOutboxStore(db),
 		audit:    sqlite.NewAuditStore(db),
 		ping:     db.Ping,
 		close:    db.Close,
@@ -215,6 +223,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		})
 	}()
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		if !svc.sending {
+			log.Warn("WeChat is not configured: notifications are kept in the outbox, not sent")
+			return
+		}
+		if err := svc.outbox.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("outbox sender stopped", "err", err)
+		}
+	}()
+	noShows := make(chan struct{})
+	go func() {
+		defer close(noShows)
+		refreshLoop(bg, time.Minute, log, "appointment no-show sweep", func(ctx context.Context) error {
+			n, err := svc.queue.SweepNoShows(ctx)
+			if n > 0 {
+				log.Info("appointments marked no-show", "count", n)
+			}
+			return err
+		})
+	}()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- app.Listener(ln) }()
@@ -231,6 +261,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	stopBG()
 	<-refreshed
 	<-swept
+	<-noShows
+	<-sent
 	return err
 }
 
@@ -242,6 +274,9 @@ type services struct {
 	citizens *identity.Citizens
 	kiosks   *identity.Kiosks
 	queue    *queue.Service
+	outbox   *notify.Outbox
+	// sending says whether the outbox has a way to send (WeChat configured).
+	sending bool
 }
 
 // clock is the server's time: the real one, or in development mode one
@@ -262,6 +297,21 @@ func (h hours) NextOpening(center string, t time.Time) time.Time {
 	return h.cal.ForCenter(center).NextOpening(t)
 }
 
+func (h hours) OpenSpans(center string, day time.Time) []queue.Span {
+	var out []queue.Span
+	for _, s := range h.cal.ForCenter(center).OpenSpans(calendar.DayOf(day)) {
+		out = append(out, queue.Span{From: s.From, To: s.To})
+	}
+	return out
+}
+
+func (h hours) ClosedReason(center string, day time.Time) string {
+	if name, ok := h.cal.HolidayName(calendar.DayOf(day)); ok {
+		return name
+	}
+	return "休息日"
+}
+
 func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (*services, error) {
 	now := clock(cfg)
 	b, err := assets.FS.ReadFile("calendar/2026.json")
@@ -278,12 +328,24 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 		return nil, err
 	}
 	cat := catalog.NewService(st.catalog, al, now, log)
+	var login identity.WeChat
+	var sender notify.Sender
+	if wx != nil {
+		login = wx.Flat()
+		sender = wechat.NewSubscriber(wx, cfg.WeChatTemplates)
+	}
+	outbox := notify.NewOutbox(st.outbox, recipients{st.citizens}, sender, log, now, notify.OutboxConfig{})
 	return &services{
-		audit:    al,
-		catalog:  cat,
-		queue:    queue.NewService(st.queue, cat, al, log, now, queue.Config{Calendar: hours{cal}, Location: cal.Location()}),
+		audit:   al,
+		catalog: cat,
+		queue: queue.NewService(st.queue, cat, al, log, now, queue.Config{
+			Calendar: hours{cal}, Location: cal.Location(), Appointments: st.appts, Booking: queue.DefaultBookingConfig(),
+			Notifier: outbox,
+		}),
+		outbox:   outbox,
+		sending:  sender != nil,
 		identity: identity.NewService(st.staff, st.sessions, al, log, now, identity.DefaultConfig()),
-		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, wx, al, log, now, identity.CitizensConfig{DevLogin: cfg.Dev}),
+		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, login, al, log, now, identity.CitizensConfig{DevLogin: cfg.Dev}),
 		kiosks:   identity.NewKiosks(st.kiosks, st.sessions, keys, al, log, now),
 	}, nil
 }

@@ -91,6 +91,20 @@ func TestTicketsAndCalling(t *testing.T) {
 	// The clerk calls: the elderly holder first, then first come first served.
 	s.createStaff(t, "clerk", "clerk")
 	clerk := s.login(t, "clerk", testPassword)
+	// A window nobody signed in to does not call.
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
+	wantProblem(t, code, ctype, body, 409, "window_closed", "")
+	s.signIn(t, clerk, w.ID)
+	// Nor can a second clerk take it over, or call at it.
+	s.createStaff(t, "clerk2", "clerk")
+	clerk2 := s.login(t, "clerk2", testPassword)
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/sign-in", clerk2, nil)
+	wantProblem(t, code, ctype, body, 409, "window_state", "")
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk2, nil)
+	wantProblem(t, code, ctype, body, 409, "window_closed", "")
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/mp/tickets/"+mine.ID, alice, nil); code != 200 || !strings.Contains(body, `"windows":["1号窗口"]`) || !strings.Contains(body, `"wait_minutes":`) {
+		t.Fatalf("waiting ticket names its windows and wait: %d %s", code, body)
+	}
 	var called []string
 	for i := 0; i < 4; i++ {
 		code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
@@ -118,6 +132,13 @@ func TestTicketsAndCalling(t *testing.T) {
 	// Only clerks call.
 	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", admin, nil)
 	wantProblem(t, code, ctype, body, 403, "forbidden", "")
+	// Signed out, the window is closed; then the second clerk may sign in.
+	if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/sign-out", clerk, nil); code != 200 || !strings.Contains(body, `"open":false`) {
+		t.Fatalf("sign out: %d %s", code, body)
+	}
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
+	wantProblem(t, code, ctype, body, 409, "window_closed", "")
+	s.signIn(t, clerk2, w.ID)
 }
 
 func TestNoTicketsOutsideOpeningHours(t *testing.T) {
@@ -154,6 +175,8 @@ func TestWindowActions(t *testing.T) {
 	}
 	s.createStaff(t, "clerk", "clerk")
 	clerk := s.login(t, "clerk", testPassword)
+	s.signIn(t, clerk, w.ID)
+	s.signIn(t, clerk, other.ID)
 	call := func(win string) string {
 		t.Helper()
 		code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+win+"/call-next", clerk, nil)
@@ -267,6 +290,7 @@ func TestTransferKeepsOneActiveTicket(t *testing.T) {
 	}
 	s.createStaff(t, "clerk", "clerk")
 	clerk := s.login(t, "clerk", testPassword)
+	s.signIn(t, clerk, w.ID)
 	code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
 	if code != 200 {
 		t.Fatalf("call: %d %s", code, body)
@@ -280,5 +304,13 @@ func TestTransferKeepsOneActiveTicket(t *testing.T) {
 	// Nothing changed: the ticket is still called at the window and can be completed.
 	if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/tickets/"+c.TicketID+"/complete", clerk, nil); code != 200 {
 		t.Fatalf("complete after refused transfer: %d %s", code, body)
+	}
+}
+
+// signIn signs the clerk with token in to window id.
+func (s *server) signIn(t testing.TB, token, id string) {
+	t.Helper()
+	if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+id+"/sign-in", token, nil); code != http.StatusOK || !strings.Contains(body, `"mine":true`) {
+		t.Fatalf("sign in to window %s: %d %s", id, code, body)
 	}
 }

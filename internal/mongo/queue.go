@@ -73,6 +73,14 @@ func queueIndexes() []collectionIndexes {
 				},
 				Options: options.Index().SetName("recent_calls"),
 			},
+			{
+				// ServiceTimes: a sector's latest completions.
+				Keys: bson.D{
+					{Key: "center", Value: 1}, {Key: "sector", Value: 1}, {Key: "status", Value: 1},
+					{Key: "finished_at", Value: -1},
+				},
+				Options: options.Index().SetName("finished"),
+			},
 		}},
 	}
 }
@@ -138,6 +146,7 @@ type ticketDoc struct {
 	CalledAt    time.Time `bson:"called_at"`
 	Window      string    `bson:"window"`
 	Calls       int       `bson:"calls"`
+	FinishedAt  time.Time `bson:"finished_at"`
 }
 
 func toTicketDoc(t queue.Ticket) ticketDoc {
@@ -145,8 +154,9 @@ func toTicketDoc(t queue.Ticket) ticketDoc {
 		ID: t.ID, Center: t.Center, Sector: t.Sector, TakenSector: t.Sector, Day: t.Day, Seq: t.Seq, Number: t.Number,
 		Channel: string(t.Channel), Holder: t.Holder, Priority: string(t.Priority), Rank: t.Priority.Rank(),
 		Status: string(t.Status), TakenAt: t.TakenAt, CalledAt: t.CalledAt, Window: t.Window, Calls: t.Calls,
+		FinishedAt: t.FinishedAt,
 	}
-	storedTimes(&d.TakenAt, &d.CalledAt)
+	storedTimes(&d.TakenAt, &d.CalledAt, &d.FinishedAt)
 	return d
 }
 
@@ -155,8 +165,12 @@ func (d ticketDoc) ticket() queue.Ticket {
 		ID: d.ID, Center: d.Center, Sector: d.Sector, Day: d.Day, Seq: d.Seq, Number: d.Number,
 		Channel: queue.Channel(d.Channel), Holder: d.Holder, Priority: queue.Priority(d.Priority),
 		Status: queue.Status(d.Status), TakenAt: d.TakenAt, CalledAt: d.CalledAt, Window: d.Window, Calls: d.Calls,
+		FinishedAt: d.FinishedAt,
 	}
-	utcTimes(&t.TakenAt, &t.CalledAt)
+	utcTimes(&t.TakenAt, &t.CalledAt, &t.FinishedAt)
+	if t.FinishedAt.Year() <= 1 {
+		t.FinishedAt = time.Time{} // stored by a version without it, or never finished
+	}
 	return t
 }
 
@@ -180,6 +194,8 @@ type windowDoc struct {
 	Name      string    `bson:"name"`
 	Sectors   []string  `bson:"sectors"`
 	CreatedAt time.Time `bson:"created_at"`
+	Staff     string    `bson:"staff"`
+	OpenedAt  time.Time `bson:"opened_at"`
 }
 
 func errNoTicket() error  { return apperr.New(apperr.NotFound, "没有这个排队号") }
@@ -305,7 +321,7 @@ func (s *QueueStore) release(ctx context.Context, t queue.Ticket) {
 	if t.Holder == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
 	defer cancel()
 	// An insert that reported an error may still have stored the ticket;
 	// then the hold must stay. The number tells ours from another
@@ -453,6 +469,9 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 	if !c.CalledAt.IsZero() {
 		set = append(set, bson.E{Key: "called_at", Value: c.CalledAt.UTC().Truncate(time.Millisecond)})
 	}
+	if !c.FinishedAt.IsZero() {
+		set = append(set, bson.E{Key: "finished_at", Value: c.FinishedAt.UTC().Truncate(time.Millisecond)})
+	}
 	var update bson.D
 	if len(set) > 0 {
 		update = append(update, bson.E{Key: "$set", Value: set})
@@ -541,7 +560,7 @@ func (s *QueueStore) CreateWindow(ctx context.Context, w queue.Window) error {
 	if d.Sectors == nil {
 		d.Sectors = []string{} // an array, as SQLite keeps it, never null
 	}
-	storedTimes(&d.CreatedAt)
+	storedTimes(&d.CreatedAt, &d.OpenedAt)
 	if _, err := s.windows.InsertOne(ctx, d); err != nil {
 		if isDuplicateKey(err) {
 			return apperr.Wrap(apperr.Conflict, "该窗口名称已存在", err)
@@ -556,7 +575,10 @@ func (d windowDoc) window() queue.Window {
 	if w.Sectors == nil {
 		w.Sectors = []string{}
 	}
-	utcTimes(&w.CreatedAt)
+	utcTimes(&w.CreatedAt, &w.OpenedAt)
+	if w.OpenedAt.Year() <= 1 {
+		w.OpenedAt = time.Time{}
+	}
 	return w
 }
 
@@ -584,6 +606,68 @@ func (s *QueueStore) ListWindows(ctx context.Context, center string) ([]queue.Wi
 	out := make([]queue.Window, len(docs))
 	for i, d := range docs {
 		out[i] = d.window()
+	}
+	return out, nil
+}
+
+// SignWindow implements queue.Store with one conditional findOneAndUpdate.
+func (s *QueueStore) SignWindow(ctx context.Context, id, from, staff string, at time.Time) (queue.Window, error) {
+	var cur any = from
+	if from == "" {
+		cur = bson.D{{Key: "$in", Value: bson.A{"", nil}}} // closed, or stored before sign-in existed
+	}
+	opened := at.UTC().Truncate(time.Millisecond)
+	if staff == "" {
+		opened = time.Time{}
+	}
+	var d windowDoc
+	err := s.windows.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}, {Key: "staff", Value: cur}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "staff", Value: staff}, {Key: "opened_at", Value: opened}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if err == nil {
+		return d.window(), nil
+	}
+	if !errors.Is(err, mongodrv.ErrNoDocuments) {
+		return queue.Window{}, fmt.Errorf("mongo: sign window %s: %w", id, err)
+	}
+	if _, err := s.GetWindow(ctx, id); err != nil {
+		return queue.Window{}, err
+	}
+	return queue.Window{}, queue.ErrWindowTaken
+}
+
+// ServiceTimes implements queue.Store.
+func (s *QueueStore) ServiceTimes(ctx context.Context, center, sector string, since time.Time, limit int) ([]time.Duration, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "finished_at", Value: -1}}).SetLimit(int64(limit))
+	docs, err := findAll[ticketDoc](ctx, s.tickets, bson.D{
+		{Key: "center", Value: center}, {Key: "sector", Value: sector}, {Key: "status", Value: string(queue.StatusDone)},
+		{Key: "finished_at", Value: bson.D{{Key: "$gte", Value: since.UTC().Truncate(time.Millisecond)}}},
+	}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: service times of %s/%s: %w", center, sector, err)
+	}
+	out := make([]time.Duration, 0, len(docs))
+	for _, d := range docs {
+		if t := d.ticket(); !t.CalledAt.IsZero() {
+			out = append(out, t.FinishedAt.Sub(t.CalledAt))
+		}
+	}
+	return out, nil
+}
+
+// Waiting implements queue.Store.
+func (s *QueueStore) Waiting(ctx context.Context, center, day, sector string, limit int) ([]queue.Ticket, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "rank", Value: 1}, {Key: "taken_at", Value: 1}, {Key: "seq", Value: 1}}).SetLimit(int64(limit))
+	docs, err := findAll[ticketDoc](ctx, s.tickets, bson.D{
+		{Key: "center", Value: center}, {Key: "sector", Value: sector}, {Key: "day", Value: day},
+		{Key: "status", Value: string(queue.StatusWaiting)},
+	}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: waiting in %s/%s: %w", center, sector, err)
+	}
+	out := make([]queue.Ticket, len(docs))
+	for i, d := range docs {
+		out[i] = d.ticket()
 	}
 	return out, nil
 }

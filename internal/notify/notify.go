@@ -5,6 +5,13 @@
 // backoff. A message's ID makes it idempotent: queuing the same ID twice
 // stores it once, and a stored message is sent at most once by each
 // successful claim.
+//
+// Outbox is the service: producers (the queue's calls, appointment
+// reminders) call Notify and Withdraw; Run sends, resolving each
+// recipient through Recipients and delivering through a Sender (the
+// WeChat Subscriber of internal/wechat). A failure the Sender marks
+// Permanent fails the message at once; others are retried with
+// exponential backoff and jitter, up to a number of attempts.
 package notify
 
 import (
@@ -24,6 +31,16 @@ const (
 	// KindAppointmentReminder: an appointment is tomorrow or within the hour.
 	KindAppointmentReminder Kind = "appointment_reminder"
 )
+
+// Known reports whether k is one of the kinds above: a message of
+// another kind has no template and could never be sent.
+func (k Kind) Known() bool {
+	switch k {
+	case KindCall, KindTurnSoon, KindAppointmentReminder:
+		return true
+	}
+	return false
+}
 
 // Status is where a message is in its life.
 type Status string
@@ -51,35 +68,53 @@ type Message struct {
 	Page string
 	// NotBefore is the earliest time to send; zero sends at once.
 	NotBefore time.Time
+	// CreatedAt is when Outbox.Notify queued the message.
 	CreatedAt time.Time
 
-	Status   Status
+	// Status, Attempts, NextAttempt, LastError and SentAt are kept by the
+	// store and the Outbox; producers leave them unset.
+	Status Status
+	// Attempts counts the tries to send, the successful one included.
 	Attempts int
 	// NextAttempt is when the sender may next try: NotBefore at first,
 	// then after each failure a backoff later; while a sender holds the
 	// message it is the end of that sender's lease.
 	NextAttempt time.Time
-	LastError   string
-	SentAt      time.Time
+	// LastError is why the last try failed, for the console; it holds
+	// no credential and no personal data.
+	LastError string
+	// SentAt is when WeChat accepted the message.
+	SentAt time.Time
 }
 
-// Store keeps the outbox.
+// Store keeps the outbox. Implementations keep times in UTC to the
+// millisecond, and an empty Data reads back as nil.
 type Store interface {
 	// Enqueue stores messages as pending with NextAttempt = NotBefore (or
-	// CreatedAt when NotBefore is zero). A message whose ID is already
-	// stored is left as it is, whatever its status: producing twice is
-	// not sending twice.
+	// CreatedAt when NotBefore is zero), no attempts, no error; the
+	// Status, Attempts, NextAttempt, LastError and SentAt given are
+	// ignored. A message whose ID is already stored (or comes earlier in
+	// msgs) is left as it is, whatever its status: producing twice is not
+	// sending twice.
 	Enqueue(ctx context.Context, msgs ...Message) error
 	// Claim returns up to limit pending messages whose NextAttempt is at
-	// or before now, oldest NextAttempt first, and sets their NextAttempt
-	// to leaseUntil, atomically per message: two senders claiming at once
-	// never get the same message, and a sender that dies leaves its
-	// messages to be claimed again after the lease.
+	// or before now, oldest NextAttempt first (then by ID), and sets their
+	// NextAttempt to leaseUntil, atomically per message: two senders
+	// claiming at once never get the same message, and a sender that dies
+	// leaves its messages to be claimed again after the lease. leaseUntil
+	// must be after now; limit 0 or less claims nothing.
 	Claim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error)
-	// MarkSent records a delivered message (pending → sent, Attempts+1).
+	// MarkSent records a delivered message: pending → sent, Attempts+1,
+	// SentAt = at. A withdrawn message becomes sent too, because the
+	// withdrawal came while the send was under way and the message did go
+	// out. A message already sent or failed is left alone; an unknown ID
+	// is apperr.NotFound.
 	MarkSent(ctx context.Context, id string, at time.Time) error
-	// MarkFailed records a failed attempt: Attempts+1, LastError, and
-	// either pending again at retryAt or, if retryAt is zero, failed for good.
+	// MarkFailed records a failed attempt of a pending message:
+	// Attempts+1, LastError = reason, and either pending again with
+	// NextAttempt = retryAt or, if retryAt is zero, failed for good. A
+	// message that is no longer pending is left alone; an unknown ID is
+	// apperr.NotFound.
 	MarkFailed(ctx context.Context, id string, reason string, retryAt time.Time) error
 	// Withdraw moves pending messages with these IDs to withdrawn; others
 	// (unknown, sent, failed) are left alone.
@@ -87,6 +122,12 @@ type Store interface {
 	// GetMessage returns a message by ID (apperr.NotFound if none).
 	GetMessage(ctx context.Context, id string) (Message, error)
 	// CountByStatus counts the outbox's messages per status, for /metrics
-	// and the console.
+	// and the console. Every status is in the map, with 0 if it has no
+	// message.
 	CountByStatus(ctx context.Context) (map[Status]int, error)
+}
+
+// Statuses returns every status, in the order of a message's life.
+func Statuses() []Status {
+	return []Status{StatusPending, StatusSent, StatusFailed, StatusWithdrawn}
 }

@@ -97,9 +97,9 @@ type AppointmentStore interface {
 	// MarkNoShows moves every booked appointment whose Start is before
 	// startedBefore to no_show and returns how many it moved.
 	MarkNoShows(ctx context.Context, startedBefore time.Time) (int, error)
-	// NoShows counts holder's no_show appointments whose Start is at or
-	// after since, and returns the latest such Start.
-	NoShows(ctx context.Context, holder string, since time.Time) (int, time.Time, error)
+	// NoShows returns the Starts of holder's no_show appointments whose
+	// Start is at or after since, earliest first.
+	NoShows(ctx context.Context, holder string, since time.Time) ([]time.Time, error)
 }
 
 // Appointment error codes.

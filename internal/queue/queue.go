@@ -85,6 +85,8 @@ type Ticket struct {
 	CalledAt time.Time
 	Window   string
 	Calls    int
+	// FinishedAt is when the ticket was completed, for learned service times.
+	FinishedAt time.Time
 }
 
 // Window is a service window of a center.
@@ -97,7 +99,15 @@ type Window struct {
 	// acceptance window (综合受理) serves many.
 	Sectors   []string
 	CreatedAt time.Time
+	// Staff is the clerk signed in to the window (staff ID); empty while
+	// the window is closed.
+	Staff string
+	// OpenedAt is when Staff signed in.
+	OpenedAt time.Time
 }
+
+// Open reports whether a clerk is signed in to the window.
+func (w Window) Open() bool { return w.Staff != "" }
 
 // Store is what the queue needs from storage.
 type Store interface {
@@ -129,6 +139,10 @@ type Store interface {
 	// RecentCalls returns the center's tickets of day called most
 	// recently (status called, parked, done or missed), newest call first.
 	RecentCalls(ctx context.Context, center, day string, limit int) ([]Ticket, error)
+	// Waiting returns up to limit waiting tickets of center and day in
+	// sector, in the order ClaimNext would call them were nobody starving
+	// (priority rank, take time, number).
+	Waiting(ctx context.Context, center, day, sector string, limit int) ([]Ticket, error)
 	// WaitingCounts returns how many tickets wait per sector of a center and day.
 	WaitingCounts(ctx context.Context, center, day string) (map[string]int, error)
 
@@ -138,6 +152,15 @@ type Store interface {
 	GetWindow(ctx context.Context, id string) (Window, error)
 	// ListWindows returns a center's windows ordered by name.
 	ListWindows(ctx context.Context, center string) ([]Window, error)
+	// SignWindow sets the clerk signed in to a window to staff (empty
+	// closes it) at at, atomically and only if the window's Staff is
+	// from; otherwise it returns ErrWindowTaken with nothing changed (or
+	// apperr.NotFound for an unknown window).
+	SignWindow(ctx context.Context, id, from, staff string, at time.Time) (Window, error)
+	// ServiceTimes returns how long the done tickets of a center's sector
+	// finished at or after since took from their (last) call to their
+	// completion, newest first, at most limit.
+	ServiceTimes(ctx context.Context, center, sector string, since time.Time, limit int) ([]time.Duration, error)
 }
 
 // Change is what MoveTicket does to a ticket; zero fields stay as they are.
@@ -152,6 +175,8 @@ type Change struct {
 	// CalledAt, if set, records a (re)call, and Call adds one to Calls.
 	CalledAt time.Time
 	Call     bool
+	// FinishedAt, if set, records the completion.
+	FinishedAt time.Time
 }
 
 // CodeTicketMoved: the ticket is not in a state that allows this (called
@@ -160,6 +185,17 @@ const CodeTicketMoved apperr.Code = "ticket_state"
 
 // ErrTicketMoved is returned when a ticket is not where an action needs it.
 var ErrTicketMoved = apperr.New(CodeTicketMoved, "该排队号当前状态不允许此操作，请刷新")
+
+// CodeWindowTaken: another clerk is signed in to the window, or the
+// caller is not signed in to it.
+const CodeWindowTaken apperr.Code = "window_state"
+
+// ErrWindowTaken is returned when a window is not in the sign-in state an
+// action needs.
+var ErrWindowTaken = apperr.New(CodeWindowTaken, "窗口的签入状态已变化，请刷新")
+
+// CodeWindowClosed: the caller is not signed in to the window.
+const CodeWindowClosed apperr.Code = "window_closed"
 
 // CodeActiveTicket: the person already holds a ticket in this sector today.
 const CodeActiveTicket apperr.Code = "active_ticket"

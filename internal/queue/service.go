@@ -25,7 +25,16 @@ type SectorLookup interface {
 type Calendar interface {
 	OpenAt(center string, t time.Time) bool
 	NextOpening(center string, t time.Time) time.Time
+	// OpenSpans lists the stretches of the day starting at midnight day
+	// in which the hall is open, in order.
+	OpenSpans(center string, day time.Time) []Span
+	// ClosedReason says why a day without spans is closed: the holiday's
+	// name, or "休息日".
+	ClosedReason(center string, day time.Time) string
 }
+
+// Span is a stretch of time in which a hall is open, [From, To).
+type Span struct{ From, To time.Time }
 
 // CodeCenterClosed: tickets are given out only while the hall is open.
 const CodeCenterClosed apperr.Code = "center_closed"
@@ -40,6 +49,12 @@ type Config struct {
 	// Location is the centers' time zone: it decides which day a ticket
 	// belongs to.
 	Location *time.Location
+	// Appointments stores bookings; nil serves no appointments.
+	Appointments AppointmentStore
+	// Notifier queues call messages and appointment reminders; nil sends none.
+	Notifier Notifier
+	// Booking holds the appointment rules.
+	Booking BookingConfig
 }
 
 // Service takes tickets and calls them.
@@ -50,6 +65,13 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	cfg     Config
+	// appts, notifier and booking are cfg's, for short.
+	appts    AppointmentStore
+	notifier Notifier
+	booking  BookingConfig
+	// windows and services cache what wait estimates read on every ticket.
+	windows  windowCache
+	services cache[time.Duration]
 }
 
 // NewService returns the queue service.
@@ -60,7 +82,9 @@ func NewService(store Store, sectors SectorLookup, al *audit.Log, log *slog.Logg
 	if cfg.Location == nil {
 		cfg.Location = time.FixedZone("CST", 8*3600)
 	}
-	return &Service{store: store, sectors: sectors, audit: al, log: log, now: now, cfg: cfg}
+	cfg.Booking.fill()
+	return &Service{store: store, sectors: sectors, audit: al, log: log, now: now, cfg: cfg,
+		appts: cfg.Appointments, notifier: cfg.Notifier, booking: cfg.Booking}
 }
 
 // TakeRequest asks for a ticket.
@@ -94,6 +118,10 @@ type Position struct {
 	Ahead  int
 	// SectorName is the sector's name, for the printed ticket.
 	SectorName string
+	// Wait is the estimated wait of a waiting ticket.
+	Wait time.Duration
+	// Windows are the names of the windows that serve the ticket's sector.
+	Windows []string
 }
 
 func (s *Service) sector(ctx context.Context, center, code string) (catalog.Sector, error) {
@@ -142,7 +170,11 @@ func (s *Service) Take(ctx context.Context, r TakeRequest) (Position, error) {
 	if err != nil {
 		return Position{}, err
 	}
-	return Position{Ticket: t, Ahead: ahead, SectorName: sec.Name}, nil
+	p := Position{Ticket: t, Ahead: ahead, SectorName: sec.Name}
+	if err := s.estimate(ctx, &p); err != nil {
+		return Position{}, err
+	}
+	return p, nil
 }
 
 // Ticket returns a ticket and how many are ahead of it while it waits.
@@ -162,6 +194,9 @@ func (s *Service) Ticket(ctx context.Context, id string) (Position, error) {
 	}
 	if sec, err := s.sector(ctx, t.Center, t.Sector); err == nil {
 		p.SectorName = sec.Name
+	}
+	if err := s.estimate(ctx, &p); err != nil {
+		return Position{}, err
 	}
 	return p, nil
 }
@@ -196,12 +231,13 @@ func (s *Service) Windows(ctx context.Context, center string) ([]Window, error) 
 	return s.store.ListWindows(ctx, center)
 }
 
-// CallNext calls the next ticket at a window of center: a ticket waiting
-// longer than StarveAfter first, else by priority, then by take time.
-func (s *Service) CallNext(ctx context.Context, center, windowID string) (Ticket, Window, error) {
-	w, err := s.store.GetWindow(ctx, windowID)
-	if err != nil || w.Center != center {
-		return Ticket{}, Window{}, apperr.New(apperr.NotFound, "没有这个窗口")
+// CallNext calls the next ticket at a window of center that staff is
+// signed in to: a ticket waiting longer than StarveAfter first, else by
+// priority, then by take time.
+func (s *Service) CallNext(ctx context.Context, center, staff, windowID string) (Ticket, Window, error) {
+	w, err := s.signedIn(ctx, center, staff, windowID)
+	if err != nil {
+		return Ticket{}, Window{}, err
 	}
 	now := s.now()
 	day := now.In(s.cfg.Location).Format("2006-01-02")
@@ -209,7 +245,12 @@ func (s *Service) CallNext(ctx context.Context, center, windowID string) (Ticket
 	if apperr.Is(err, apperr.NotFound) {
 		return Ticket{}, w, apperr.New(CodeQueueEmpty, "当前没有等候的群众")
 	}
-	return t, w, err
+	if err != nil {
+		return Ticket{}, w, err
+	}
+	s.announce(ctx, t, w)
+	s.alertNext(ctx, t)
+	return t, w, nil
 }
 
 // CodeQueueEmpty: nobody waits for the window's sectors.
@@ -231,12 +272,30 @@ const (
 // MaxCalls is how many times a ticket is called before a recall marks it missed.
 const MaxCalls = 3
 
-// Act applies a clerk's action to a ticket at their window of center.
-// toSector names the sector of a transfer.
-func (s *Service) Act(ctx context.Context, center, windowID, ticketID string, a Action, toSector string) (Ticket, error) {
-	w, err := s.store.GetWindow(ctx, windowID)
-	if err != nil || w.Center != center {
-		return Ticket{}, apperr.New(apperr.NotFound, "没有这个窗口")
+// Act applies a clerk's action to a ticket at the window of center that
+// staff is signed in to. toSector names the sector of a transfer.
+func (s *Service) Act(ctx context.Context, center, staff, windowID, ticketID string, a Action, toSector string) (Ticket, error) {
+	t, err := s.act(ctx, center, staff, windowID, ticketID, a, toSector)
+	if err != nil {
+		return Ticket{}, err
+	}
+	switch a {
+	case ActionRecall, ActionResume:
+		if t.Status == StatusCalled {
+			if w, err := s.store.GetWindow(ctx, windowID); err == nil {
+				s.announce(ctx, t, w)
+			}
+		}
+	case ActionTransfer:
+		s.announceTransfer(ctx, t)
+	}
+	return t, nil
+}
+
+func (s *Service) act(ctx context.Context, center, staff, windowID, ticketID string, a Action, toSector string) (Ticket, error) {
+	w, err := s.signedIn(ctx, center, staff, windowID)
+	if err != nil {
+		return Ticket{}, err
 	}
 	t, err := s.store.GetTicket(ctx, ticketID)
 	if err != nil || t.Center != center {
@@ -253,7 +312,7 @@ func (s *Service) Act(ctx context.Context, center, windowID, ticketID string, a 
 	case ActionNoShow:
 		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusMissed})
 	case ActionComplete:
-		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusDone})
+		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusDone, FinishedAt: now})
 	case ActionPark:
 		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusParked})
 	case ActionResume:

@@ -215,6 +215,12 @@ var migrations = []string{
 		sent_at      INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX outbox_due ON outbox (status, next_attempt);`,
+	// 9: the clerk signed in to a window, and when a ticket's service
+	// ended (for learned service times).
+	`ALTER TABLE windows ADD COLUMN staff TEXT NOT NULL DEFAULT '';
+	ALTER TABLE windows ADD COLUMN opened_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE tickets ADD COLUMN finished_at INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX tickets_finished ON tickets (center, sector, status, finished_at);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -25,15 +25,15 @@ var _ queue.Store = (*QueueStore)(nil)
 // NewQueueStore returns the queue store on db.
 func NewQueueStore(db *DB) *QueueStore { return &QueueStore{db: db} }
 
-const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls`
+const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls, finished_at`
 
 func scanTicket(sc scanner) (queue.Ticket, error) {
 	var t queue.Ticket
 	var rank int
-	var taken, called int64
+	var taken, called, finished int64
 	err := sc.Scan(&t.ID, &t.Center, &t.Sector, &t.Day, &t.Seq, &t.Number, &t.Channel, &t.Holder, &t.Priority, &rank,
-		&t.Status, &taken, &called, &t.Window, &t.Calls)
-	t.TakenAt, t.CalledAt = fromMS(taken), fromMS(called)
+		&t.Status, &taken, &called, &t.Window, &t.Calls, &finished)
+	t.TakenAt, t.CalledAt, t.FinishedAt = fromMS(taken), fromMS(called), fromMS(finished)
 	return t, err
 }
 
@@ -57,9 +57,9 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
 		t.Number = queue.FormatNumber(letter, t.Seq)
-		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Center, t.Sector, t.Day, t.Seq, t.Number, t.Channel, t.Holder, t.Priority, t.Priority.Rank(),
-			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, t.Sector)
+			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, ms(t.FinishedAt), t.Sector)
 		if err != nil {
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
@@ -149,29 +149,73 @@ func (s *QueueStore) CreateWindow(ctx context.Context, w queue.Window) error {
 	})
 }
 
+const windowColumns = `id, center, name, sectors, created_at, staff, opened_at`
+
 func scanWindow(sc scanner) (queue.Window, error) {
 	var w queue.Window
 	var sectors string
-	var created int64
-	if err := sc.Scan(&w.ID, &w.Center, &w.Name, &sectors, &created); err != nil {
+	var created, opened int64
+	if err := sc.Scan(&w.ID, &w.Center, &w.Name, &sectors, &created, &w.Staff, &opened); err != nil {
 		return w, err
 	}
-	w.CreatedAt = fromMS(created)
+	w.CreatedAt, w.OpenedAt = fromMS(created), fromMS(opened)
 	return w, json.Unmarshal([]byte(sectors), &w.Sectors)
 }
 
 // GetWindow implements queue.Store.
 func (s *QueueStore) GetWindow(ctx context.Context, id string) (queue.Window, error) {
-	w, err := queryOne(ctx, s.db, scanWindow, apperr.New(apperr.NotFound, "没有这个窗口"), `SELECT id, center, name, sectors, created_at FROM windows WHERE id = ?`, id)
+	w, err := queryOne(ctx, s.db, scanWindow, apperr.New(apperr.NotFound, "没有这个窗口"), `SELECT `+windowColumns+` FROM windows WHERE id = ?`, id)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return w, fmt.Errorf("sqlite: get window: %w", err)
 	}
 	return w, err
 }
 
+// SignWindow implements queue.Store.
+func (s *QueueStore) SignWindow(ctx context.Context, id, from, staff string, at time.Time) (queue.Window, error) {
+	var out queue.Window
+	err := s.db.Write(ctx, func(tx *Tx) error {
+		w, err := scanWindow(tx.QueryRow(`SELECT `+windowColumns+` FROM windows WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "没有这个窗口")
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: sign window: %w", err)
+		}
+		if w.Staff != from {
+			return queue.ErrWindowTaken
+		}
+		w.Staff, w.OpenedAt = staff, at.UTC().Truncate(time.Millisecond)
+		if staff == "" {
+			w.OpenedAt = time.Time{}
+		}
+		if _, err := tx.Exec(`UPDATE windows SET staff = ?, opened_at = ? WHERE id = ?`, w.Staff, ms(w.OpenedAt), id); err != nil {
+			return fmt.Errorf("sqlite: sign window: %w", err)
+		}
+		out = w
+		return nil
+	})
+	return out, err
+}
+
+// ServiceTimes implements queue.Store.
+func (s *QueueStore) ServiceTimes(ctx context.Context, center, sector string, since time.Time, limit int) ([]time.Duration, error) {
+	scan := func(sc scanner) (time.Duration, error) {
+		var called, finished int64
+		err := sc.Scan(&called, &finished)
+		return time.Duration(finished-called) * time.Millisecond, err
+	}
+	out, err := queryAll(ctx, s.db, scan, `SELECT called_at, finished_at FROM tickets WHERE center = ? AND sector = ? AND status = 'done'
+		AND finished_at >= ? AND called_at > 0 ORDER BY finished_at DESC LIMIT ?`, center, sector, ms(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: service times: %w", err)
+	}
+	return out, nil
+}
+
 // ListWindows implements queue.Store.
 func (s *QueueStore) ListWindows(ctx context.Context, center string) ([]queue.Window, error) {
-	out, err := queryAll(ctx, s.db, scanWindow, `SELECT id, center, name, sectors, created_at FROM windows WHERE center = ? ORDER BY name`, center)
+	out, err := queryAll(ctx, s.db, scanWindow, `SELECT `+windowColumns+` FROM windows WHERE center = ? ORDER BY name`, center)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list windows: %w", err)
 	}
@@ -214,8 +258,11 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 		if c.Call {
 			cur.Calls++
 		}
-		_, err = tx.Exec(`UPDATE tickets SET status = ?, sector = ?, window = ?, called_at = ?, calls = ? WHERE id = ?`,
-			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, id)
+		if !c.FinishedAt.IsZero() {
+			cur.FinishedAt = c.FinishedAt.UTC().Truncate(time.Millisecond)
+		}
+		_, err = tx.Exec(`UPDATE tickets SET status = ?, sector = ?, window = ?, called_at = ?, calls = ?, finished_at = ? WHERE id = ?`,
+			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, ms(cur.FinishedAt), id)
 		if err != nil {
 			return fmt.Errorf("sqlite: move ticket: %w", err)
 		}
@@ -231,6 +278,16 @@ func (s *QueueStore) RecentCalls(ctx context.Context, center, day string, limit 
 		ORDER BY called_at DESC, seq DESC LIMIT ?`, center, day, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: recent calls: %w", err)
+	}
+	return out, nil
+}
+
+// Waiting implements queue.Store.
+func (s *QueueStore) Waiting(ctx context.Context, center, day, sector string, limit int) ([]queue.Ticket, error) {
+	out, err := queryAll(ctx, s.db, scanTicket, `SELECT `+ticketColumns+` FROM tickets WHERE center = ? AND sector = ? AND day = ? AND status = 'waiting'
+		ORDER BY rank, taken_at, seq LIMIT ?`, center, sector, day, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: waiting: %w", err)
 	}
 	return out, nil
 }

@@ -46,6 +46,137 @@ var queueScenarios = []scenario[queue.Store]{
 	{"recent calls: newest call first, ties by seq, limited, of the center and day only", testRecentCalls},
 	{"waiting counts per sector of the center and day", testWaitingCounts},
 	{"has active ticket: waiting, called or parked in that sector and day only", testHasActiveTicket},
+	{"sign window: a clerk signs in to a closed window only, and out again", testSignWindow},
+	{"sign window: of concurrent sign-ins to one window exactly one succeeds", testSignWindowRace},
+	{"service times: done tickets of the sector since a time, newest first, limited", testServiceTimes},
+	{"waiting: a sector's waiting tickets in calling order, limited", testWaiting},
+}
+
+func testSignWindow(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	must(t, "create window", s.CreateWindow(ctx, queue.Window{ID: "w1", Center: "c1", Name: "1号窗口", Sectors: []string{"tax"}, CreatedAt: at}))
+	w, err := s.SignWindow(ctx, "w1", "", "st-alice", at.Add(time.Minute))
+	must(t, "sign in", err)
+	if w.Staff != "st-alice" || !w.Open() || !w.OpenedAt.Equal(stored(at.Add(time.Minute))) {
+		t.Errorf("signed in: %+v", w)
+	}
+	if got, _ := s.GetWindow(ctx, "w1"); got.Staff != "st-alice" || !got.OpenedAt.Equal(w.OpenedAt) || got.OpenedAt.Location() != time.UTC {
+		t.Errorf("read back: %+v", got)
+	}
+	_, err = s.SignWindow(ctx, "w1", "", "st-bob", at.Add(2*time.Minute))
+	wantCode(t, "sign in to a taken window", err, queue.CodeWindowTaken)
+	_, err = s.SignWindow(ctx, "w1", "st-bob", "", at.Add(2*time.Minute))
+	wantCode(t, "sign out someone else", err, queue.CodeWindowTaken)
+	if got, _ := s.GetWindow(ctx, "w1"); got.Staff != "st-alice" {
+		t.Errorf("refused sign-ins changed the window: %+v", got)
+	}
+	w, err = s.SignWindow(ctx, "w1", "st-alice", "", at.Add(3*time.Minute))
+	must(t, "sign out", err)
+	if w.Open() || !w.OpenedAt.IsZero() {
+		t.Errorf("signed out: %+v", w)
+	}
+	if got, _ := s.GetWindow(ctx, "w1"); got.Open() || !got.OpenedAt.IsZero() {
+		t.Errorf("signed out, read back: %+v", got)
+	}
+	_, err = s.SignWindow(ctx, "nope", "", "st-alice", at)
+	wantCode(t, "sign in to an unknown window", err, apperr.NotFound)
+}
+
+func testSignWindowRace(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	must(t, "create window", s.CreateWindow(ctx, queue.Window{ID: "w1", Center: "c1", Name: "1号窗口", Sectors: []string{"tax"}, CreatedAt: at}))
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.SignWindow(ctx, "w1", "", fmt.Sprintf("st%02d", i), at)
+		}()
+	}
+	wg.Wait()
+	won := ""
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if won != "" {
+				t.Fatalf("two clerks signed in to one window: %s and st%02d", won, i)
+			}
+			won = fmt.Sprintf("st%02d", i)
+		case apperr.CodeOf(err) != queue.CodeWindowTaken:
+			t.Fatalf("sign in st%02d: %v", i, err)
+		}
+	}
+	if got, _ := s.GetWindow(ctx, "w1"); won == "" || got.Staff != won {
+		t.Fatalf("winner %q, window %+v", won, got)
+	}
+}
+
+func testServiceTimes(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	finish := func(id, sector string, calledAt time.Time, took time.Duration) {
+		t.Helper()
+		called(t, s, ticket(id, sector, queue.PriorityNone, calledAt.Add(-time.Hour)), "w1", calledAt)
+		move(t, s, id, []queue.Status{queue.StatusCalled}, "w1", queue.Change{Status: queue.StatusDone, FinishedAt: calledAt.Add(took)})
+	}
+	finish("a", "tax", at, 4*time.Minute)
+	finish("b", "tax", at.Add(10*time.Minute), 6*time.Minute)
+	finish("c", "tax", at.Add(20*time.Minute), 8*time.Minute)
+	finish("d", "business", at.Add(20*time.Minute), 30*time.Minute)
+	// Called but not done: not a service time.
+	called(t, s, ticket("e", "tax", queue.PriorityNone, at), "w1", at.Add(30*time.Minute))
+
+	if got := getTicket(t, s, "c"); !got.FinishedAt.Equal(stored(at.Add(28 * time.Minute))) {
+		t.Errorf("finished at %v, want %v", got.FinishedAt, stored(at.Add(28*time.Minute)))
+	}
+	got, err := s.ServiceTimes(ctx, "c1", "tax", at, 10)
+	must(t, "service times", err)
+	if want := []time.Duration{8 * time.Minute, 6 * time.Minute, 4 * time.Minute}; !reflect.DeepEqual(got, want) {
+		t.Errorf("service times %v, want %v", got, want)
+	}
+	got, err = s.ServiceTimes(ctx, "c1", "tax", at.Add(15*time.Minute), 10)
+	must(t, "service times since", err)
+	if want := []time.Duration{8 * time.Minute, 6 * time.Minute}; !reflect.DeepEqual(got, want) {
+		t.Errorf("service times since +15m %v, want %v", got, want)
+	}
+	got, err = s.ServiceTimes(ctx, "c1", "tax", at, 1)
+	must(t, "service times limited", err)
+	if want := []time.Duration{8 * time.Minute}; !reflect.DeepEqual(got, want) {
+		t.Errorf("service times limit 1 %v, want %v", got, want)
+	}
+	if got, _ := s.ServiceTimes(ctx, "c2", "tax", at, 10); len(got) != 0 {
+		t.Errorf("another center's service times: %v", got)
+	}
+}
+
+func testWaiting(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	called(t, s, ticket("n1", "tax", queue.PriorityNone, at), "w1", at.Add(4*time.Minute))
+	take(t, s, ticket("n2", "tax", queue.PriorityNone, at.Add(time.Minute)))
+	take(t, s, ticket("e1", "tax", queue.PriorityElderly, at.Add(2*time.Minute)))
+	take(t, s, ticket("g1", "tax", queue.PriorityGreen, at.Add(3*time.Minute)))
+	take(t, s, ticket("b1", "business", queue.PriorityNone, at))
+	ids := func(ts []queue.Ticket) []string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, t.ID)
+		}
+		return out
+	}
+	got, err := s.Waiting(ctx, "c1", qDay, "tax", 10)
+	must(t, "waiting", err)
+	if want := []string{"g1", "e1", "n2"}; !reflect.DeepEqual(ids(got), want) {
+		t.Errorf("waiting %v, want %v", ids(got), want)
+	}
+	got, err = s.Waiting(ctx, "c1", qDay, "tax", 2)
+	must(t, "waiting limited", err)
+	if want := []string{"g1", "e1"}; !reflect.DeepEqual(ids(got), want) {
+		t.Errorf("waiting limit 2 %v, want %v", ids(got), want)
+	}
+	if got, _ := s.Waiting(ctx, "c1", qDay, "social", 10); len(got) != 0 {
+		t.Errorf("waiting in an empty sector: %v", ids(got))
+	}
 }
 
 func testHasActiveTicket(t *testing.T, s queue.Store) {

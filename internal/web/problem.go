@@ -51,6 +51,16 @@ var statusOf = map[apperr.Code]int{
 	queue.CodeQueueEmpty:       http.StatusNotFound,
 	queue.CodeCenterClosed:     http.StatusConflict,
 	queue.CodeTicketMoved:      http.StatusConflict,
+	queue.CodeSlotFull:         http.StatusConflict,
+	queue.CodeWindowClosed:     http.StatusConflict,
+	queue.CodeWindowTaken:      http.StatusConflict,
+	queue.CodeAlreadyBooked:    http.StatusConflict,
+	queue.CodeSlotUnavailable:  http.StatusUnprocessableEntity,
+	queue.CodeAppointmentState: http.StatusConflict,
+	queue.CodeBookingSuspended: http.StatusForbidden,
+	queue.CodeCheckInEarly:     http.StatusConflict,
+	queue.CodeCheckInLate:      http.StatusConflict,
+	queue.CodeRealNameRequired: http.StatusForbidden,
 }
 
 const (
@@ -109,6 +119,16 @@ var titles = map[apperr.Code]string{
 	queue.CodeQueueEmpty:       "暂无等候",
 	queue.CodeCenterClosed:     "非办公时间",
 	queue.CodeTicketMoved:      "排队号状态已变化",
+	queue.CodeSlotFull:         "该时段已约满",
+	queue.CodeWindowClosed:     "窗口未签入",
+	queue.CodeWindowTaken:      "窗口签入状态已变化",
+	queue.CodeAlreadyBooked:    "已有预约",
+	queue.CodeSlotUnavailable:  "该时段不可预约",
+	queue.CodeAppointmentState: "预约状态不允许此操作",
+	queue.CodeBookingSuspended: "预约已暂停",
+	queue.CodeCheckInEarly:     "签到时间未到",
+	queue.CodeCheckInLate:      "已过签到时间",
+	queue.CodeRealNameRequired: "需要实名认证",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own

@@ -18,8 +18,9 @@ import (
 type op string
 
 const (
-	opLogin op = "code2session"
-	opPhone op = "getuserphonenumber"
+	opLogin     op = "code2session"
+	opPhone     op = "getuserphonenumber"
+	opSubscribe op = "subscribe send"
 )
 
 // User-facing messages.
@@ -35,6 +36,11 @@ const (
 	msgMisconfigured  = "微信服务配置有误，请联系工作人员"
 	msgUnknown        = "微信服务返回异常，请稍后重试"
 	msgRequestTimeout = "请求超时，请稍后重试"
+	msgRefused        = "用户未订阅或已拒收该通知"
+	msgBadRecipient   = "接收人的微信账号无效"
+	msgBadTemplate    = "通知模板配置有误，请联系工作人员"
+	msgBadPage        = "通知跳转页面配置有误，请联系工作人员"
+	msgBadData        = "通知内容不符合模板要求"
 )
 
 // rateLimitRetry is how long WeChat asks a user to wait after 45011
@@ -55,7 +61,14 @@ type upstreamError struct {
 	ex   exchange
 	what string // set when the answer itself was unusable
 	err  error  // transport or context error
+	// permanent says that trying again cannot succeed (a subscribe
+	// message the user refused, an invalid openid or template).
+	permanent bool
 }
+
+// Permanent reports whether trying again cannot succeed; notify.IsPermanent
+// finds it in the error chain of an apperr.Error of this package.
+func (e *upstreamError) Permanent() bool { return e.permanent }
 
 func (e *upstreamError) Error() string {
 	var b strings.Builder
@@ -150,7 +163,7 @@ func (c *Client) fail(parent context.Context, o op, cl *call, libErr error, errc
 }
 
 // errcodeError maps a WeChat errcode to an apperr error.
-func errcodeError(o op, ex exchange, cause error) *apperr.Error {
+func errcodeError(o op, ex exchange, cause *upstreamError) *apperr.Error {
 	if ex.path == pathStableToken || ex.path == pathToken {
 		// Fetching our access token failed: never the citizen's fault.
 		switch ex.errcode {
@@ -163,6 +176,11 @@ func errcodeError(o op, ex exchange, cause error) *apperr.Error {
 			// 40013 invalid appid, 40125 invalid secret, 40164 IP not
 			// whitelisted, 89503 IP awaiting confirmation...
 			return apperr.Wrap(apperr.Internal, msgMisconfigured, cause)
+		}
+	}
+	if o == opSubscribe && ex.path == pathSubscribe {
+		if e := subscribeError(ex.errcode, cause); e != nil {
+			return e
 		}
 	}
 	switch {
@@ -186,6 +204,29 @@ func errcodeError(o op, ex exchange, cause error) *apperr.Error {
 	default:
 		return apperr.Wrap(apperr.Internal, msgUnknown, cause)
 	}
+}
+
+// subscribeError maps the errcodes of a subscribe message that sending
+// again cannot cure; others (busy, quota, token) get the common mapping.
+func subscribeError(errcode int64, cause *upstreamError) *apperr.Error {
+	var code apperr.Code
+	var msg string
+	switch errcode {
+	case 43101: // the user refused, or used up the subscriptions of the template
+		code, msg = apperr.Forbidden, msgRefused
+	case 40003: // touser is not an openid of this mini-program
+		code, msg = apperr.Invalid, msgBadRecipient
+	case 40037: // template_id is not ours
+		code, msg = apperr.Internal, msgBadTemplate
+	case 41030: // page does not exist in the released mini-program
+		code, msg = apperr.Internal, msgBadPage
+	case 47003: // data does not fit the template's keywords
+		code, msg = apperr.Invalid, msgBadData
+	default:
+		return nil
+	}
+	cause.permanent = true
+	return apperr.Wrap(code, msg, cause)
 }
 
 // isTimeout reports whether a transport error is a timeout.

@@ -20,6 +20,7 @@ const (
 	pathToken        = "/cgi-bin/token"
 	pathStableToken  = "/cgi-bin/stable_token"
 	pathPhone        = "/wxa/business/getuserphonenumber"
+	pathSubscribe    = "/cgi-bin/message/subscribe/send"
 )
 
 // newProductionClient returns the HTTP client used when Config.HTTPClient

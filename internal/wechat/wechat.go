@@ -1,5 +1,6 @@
 // Package wechat is the one package that talks to WeChat: mini-program
-// login (code2Session) and the user's phone number, through
+// login (code2Session), the user's phone number and subscribe messages
+// (订阅消息, which Subscriber sends for the notify outbox), through
 // github.com/silenceper/wechat/v2 with the stable access token.
 //
 // Three things differ from using the library as documented, each because
@@ -11,6 +12,10 @@
 //     *http.Client of the calling Client from the request context, so each
 //     Client keeps its own HTTP client (production timeouts, or a test
 //     fake's transport) even though the library has only one global.
+//     For the same reason, calls whose library method takes no context
+//     (Subscribe.Send) are made with the library's types and util
+//     helpers and a context instead: without one they would leave
+//     through the fallback client.
 //   - The library's cache.Memory reads its map without the lock
 //     (upstream issue #888), so the access token lives in a cache of ours.
 //   - The library's errors are formatted strings, some of which contain the
@@ -49,6 +54,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Timeout bounds each call of a Client method; zero means DefaultTimeout.
 	Timeout time.Duration
+	// SubscribeState is the build of the mini-program that subscribe
+	// messages open: StateFormal (the default), StateTrial or
+	// StateDeveloper, for testing a build before release.
+	SubscribeState string
 }
 
 // Client calls WeChat for one mini-program. It is safe for concurrent use;
@@ -58,6 +67,7 @@ type Client struct {
 	hc      *http.Client
 	tokens  *tokenCache
 	timeout time.Duration
+	state   string
 }
 
 // Session is who a mini-program login code belongs to. WeChat's
@@ -83,6 +93,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	switch cfg.SubscribeState {
+	case "":
+		cfg.SubscribeState = StateFormal
+	case StateFormal, StateTrial, StateDeveloper:
+	default:
+		return nil, errors.New("wechat: SubscribeState must be formal, trial or developer")
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = newProductionClient(cfg.Timeout)
@@ -102,7 +119,7 @@ func New(cfg Config) (*Client, error) {
 	// Wrap the library's stable-token handle to learn which token a call
 	// used, so that on 40001 we drop exactly that one.
 	mp.SetAccessTokenContextHandle(tokenRecorder{inner: mp.GetContext().AccessTokenContextHandle})
-	return &Client{mp: mp, hc: hc, tokens: tokens, timeout: cfg.Timeout}, nil
+	return &Client{mp: mp, hc: hc, tokens: tokens, timeout: cfg.Timeout, state: cfg.SubscribeState}, nil
 }
 
 // codePattern accepts only URL-unreserved characters: the library pastes

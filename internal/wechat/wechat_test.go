@@ -3,6 +3,7 @@ package wechat_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/notify"
 	"github.com/banhao/banhao/internal/wechat"
 	"github.com/banhao/banhao/internal/wechat/wechattest"
 )
@@ -504,3 +506,205 @@ func TestFlat(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func pad5(i int) string { return fmt.Sprintf("%05d", i) }
+
+// wantPermanent checks whether the outbox would give err up at once.
+func wantPermanent(t *testing.T, err error, want bool) {
+	t.Helper()
+	if got := notify.IsPermanent(err); got != want {
+		t.Errorf("IsPermanent(%v) = %v, want %v", err, got, want)
+	}
+}
+
+func TestSendSubscribe(t *testing.T) {
+	f := wechattest.New(t)
+	c := newClient(t, f)
+	data := map[string]string{"character_string1": "A023", "thing2": "5号窗口 <请带齐材料>"}
+	if err := c.SendSubscribe(t.Context(), "openid-1", "tmpl-call", "pages/ticket/index?id=tk1&x=1", data); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendSubscribe(t.Context(), "openid-2", "tmpl-call", "", map[string]string{"thing2": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	got := f.Subscribes()
+	want := []wechattest.Subscribe{
+		{ToUser: "openid-1", TemplateID: "tmpl-call", Page: "pages/ticket/index?id=tk1&x=1", Data: data, State: "formal", Lang: "zh_CN"},
+		{ToUser: "openid-2", TemplateID: "tmpl-call", Data: map[string]string{"thing2": "x"}, State: "formal", Lang: "zh_CN"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sent\n %+v\nwant\n %+v", got, want)
+	}
+	// One stable token, cached for the second message.
+	wantCalls(t, f, map[wechattest.Endpoint]int{wechattest.StableToken: 1, wechattest.Token: 0, wechattest.SubscribeSend: 2})
+}
+
+func TestSendSubscribeState(t *testing.T) {
+	f := wechattest.New(t)
+	c := newClient(t, f, func(cfg *wechat.Config) { cfg.SubscribeState = wechat.StateTrial })
+	if err := c.SendSubscribe(t.Context(), "openid-1", "tmpl", "", map[string]string{"thing1": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Subscribes(); len(got) != 1 || got[0].State != "trial" {
+		t.Errorf("sent %+v, want one in state trial", got)
+	}
+	if _, err := wechat.New(wechat.Config{AppID: "wx1", Secret: "s", SubscribeState: "beta"}); err == nil {
+		t.Error("New accepted SubscribeState beta")
+	}
+}
+
+func TestSendSubscribeExpiredTokenIsRefreshedOnce(t *testing.T) {
+	for _, errcode := range []int{40001, 42001, 40014} {
+		t.Run(fmt.Sprintf("injected %d", errcode), func(t *testing.T) {
+			f := wechattest.New(t)
+			c := newClient(t, f)
+			f.FailNext(wechattest.SubscribeSend, 1, errcode)
+			if err := c.SendSubscribe(t.Context(), "openid-1", "tmpl", "", map[string]string{"thing1": "x"}); err != nil {
+				t.Fatal(err)
+			}
+			wantCalls(t, f, map[wechattest.Endpoint]int{wechattest.StableToken: 2, wechattest.SubscribeSend: 2})
+			if n := len(f.Subscribes()); n != 1 {
+				t.Errorf("%d messages accepted, want 1", n)
+			}
+		})
+	}
+	t.Run("token expired at WeChat", func(t *testing.T) {
+		f := wechattest.New(t)
+		c := newClient(t, f)
+		send := func() error {
+			return c.SendSubscribe(t.Context(), "openid-1", "tmpl", "", map[string]string{"thing1": "x"})
+		}
+		if err := send(); err != nil {
+			t.Fatal(err)
+		}
+		f.ExpireToken()
+		if err := send(); err != nil {
+			t.Fatal(err)
+		}
+		// The first; the second with the expired token (40001), then with a new one.
+		wantCalls(t, f, map[wechattest.Endpoint]int{wechattest.StableToken: 2, wechattest.SubscribeSend: 3})
+		if n := len(f.Subscribes()); n != 2 {
+			t.Errorf("%d messages accepted, want 2", n)
+		}
+	})
+}
+
+// subscribeArgs are the arguments of one SendSubscribe.
+type subscribeArgs struct {
+	openID, template string
+	data             map[string]string
+}
+
+func TestSendSubscribeErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		setup      func(f *wechattest.Fake)
+		edit       func(m *subscribeArgs)
+		want       apperr.Code
+		permanent  bool
+		tokenCalls int
+		sendCalls  int
+	}{
+		{name: "user refused 43101", edit: func(m *subscribeArgs) { m.openID = "refuser" }, want: apperr.Forbidden, permanent: true, tokenCalls: 1, sendCalls: 1,
+			setup: func(f *wechattest.Fake) { f.Refuse("refuser") }},
+		{name: "invalid openid 40003", edit: func(m *subscribeArgs) { m.openID = "not an openid!" }, want: apperr.Invalid, permanent: true, tokenCalls: 1, sendCalls: 1},
+		{name: "empty openid", edit: func(m *subscribeArgs) { m.openID = "" }, want: apperr.Invalid, permanent: true},
+		{name: "unknown template 40037", edit: func(m *subscribeArgs) { m.template = "tmpl-other" }, want: apperr.Internal, permanent: true, tokenCalls: 1, sendCalls: 1,
+			setup: func(f *wechattest.Fake) { f.AllowTemplates("tmpl") }},
+		{name: "empty template", edit: func(m *subscribeArgs) { m.template = "" }, want: apperr.Internal, permanent: true},
+		{name: "data not fitting the template 47003", edit: func(m *subscribeArgs) { m.data = nil }, want: apperr.Invalid, permanent: true, tokenCalls: 1, sendCalls: 1},
+		{name: "bad page 41030", want: apperr.Internal, permanent: true, tokenCalls: 1, sendCalls: 1,
+			setup: func(f *wechattest.Fake) { f.FailNext(wechattest.SubscribeSend, 1, 41030) }},
+		{name: "system busy -1", want: apperr.Unavailable, tokenCalls: 1, sendCalls: 1,
+			setup: func(f *wechattest.Fake) { f.FailNext(wechattest.SubscribeSend, 1, -1) }},
+		{name: "daily quota 45009", want: apperr.Unavailable, tokenCalls: 1, sendCalls: 1,
+			setup: func(f *wechattest.Fake) { f.FailNext(wechattest.SubscribeSend, 1, 45009) }},
+		{name: "rate limit 45011", want: apperr.TooManyRequests, tokenCalls: 1, sendCalls: 1,
+			setup: func(f *wechattest.Fake) { f.FailNext(wechattest.SubscribeSend, 1, 45011) }},
+		{name: "http 502", want: apperr.Unavailable, tokenCalls: 1, sendCalls: 1,
+			setup: func(f *wechattest.Fake) { f.FailNextStatus(wechattest.SubscribeSend, 1, 502) }},
+		{name: "token rejected twice", want: apperr.Unavailable, tokenCalls: 2, sendCalls: 2,
+			setup: func(f *wechattest.Fake) { f.FailNext(wechattest.SubscribeSend, 2, 40001) }},
+		{name: "token endpoint busy", want: apperr.Unavailable, tokenCalls: 1,
+			setup: func(f *wechattest.Fake) { f.FailNext(wechattest.StableToken, 1, -1) }},
+		{name: "IP not whitelisted 40164", want: apperr.Internal, tokenCalls: 1,
+			setup: func(f *wechattest.Fake) { f.FailNext(wechattest.StableToken, 1, 40164) }},
+		{name: "unknown errcode", want: apperr.Internal, tokenCalls: 1, sendCalls: 1,
+			setup: func(f *wechattest.Fake) { f.FailNext(wechattest.SubscribeSend, 1, 99999) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := wechattest.New(t)
+			if tt.setup != nil {
+				tt.setup(f)
+			}
+			m := subscribeArgs{openID: "openid-1", template: "tmpl", data: map[string]string{"thing1": "x"}}
+			if tt.edit != nil {
+				tt.edit(&m)
+			}
+			err := newClient(t, f).SendSubscribe(t.Context(), m.openID, m.template, "", m.data)
+			e := wantErr(t, err, tt.want)
+			if e.Message == "" {
+				t.Error("no message")
+			}
+			wantPermanent(t, err, tt.permanent)
+			wantCalls(t, f, map[wechattest.Endpoint]int{wechattest.StableToken: tt.tokenCalls, wechattest.SubscribeSend: tt.sendCalls})
+			if n := len(f.Subscribes()); n != 0 {
+				t.Errorf("%d messages accepted", n)
+			}
+		})
+	}
+}
+
+func TestSendSubscribeTimeout(t *testing.T) {
+	f := wechattest.New(t)
+	f.SetLatency(wechattest.SubscribeSend, 10*time.Second)
+	c := newClient(t, f, func(cfg *wechat.Config) { cfg.Timeout = 300 * time.Millisecond })
+	start := time.Now()
+	err := c.SendSubscribe(t.Context(), "openid-1", "tmpl", "", map[string]string{"thing1": "x"})
+	wantErr(t, err, apperr.Unavailable)
+	wantPermanent(t, err, false)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v with a 300ms timeout", d)
+	}
+}
+
+func TestSubscriber(t *testing.T) {
+	f := wechattest.New(t)
+	f.AllowTemplates("tmpl-call", "tmpl-soon")
+	templates := map[notify.Kind]wechat.Template{
+		notify.KindCall:     {ID: "tmpl-call", Fields: map[string]string{"number": "character_string1", "window": "thing2"}},
+		notify.KindTurnSoon: {ID: "tmpl-soon"},
+		// Configured with an empty ID: as good as missing.
+		notify.KindAppointmentReminder: {},
+	}
+	var s notify.Sender = wechat.NewSubscriber(newClient(t, f), templates)
+	// The Subscriber keeps its own copy of the configuration.
+	templates[notify.KindCall].Fields["number"] = "changed"
+	templates[notify.KindTurnSoon] = wechat.Template{ID: "changed"}
+
+	data := map[string]string{"number": "A023", "window": "5号窗口", "center": "城关"}
+	if err := s.SendSubscribe(t.Context(), "openid-1", notify.KindCall, data, "pages/ticket/index?id=tk1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendSubscribe(t.Context(), "openid-2", notify.KindTurnSoon, map[string]string{"thing1": "还有 3 人"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	want := []wechattest.Subscribe{
+		{ToUser: "openid-1", TemplateID: "tmpl-call", Page: "pages/ticket/index?id=tk1",
+			Data: map[string]string{"character_string1": "A023", "thing2": "5号窗口"}, State: "formal", Lang: "zh_CN"},
+		{ToUser: "openid-2", TemplateID: "tmpl-soon", Data: map[string]string{"thing1": "还有 3 人"}, State: "formal", Lang: "zh_CN"},
+	}
+	if got := f.Subscribes(); !reflect.DeepEqual(got, want) {
+		t.Errorf("sent\n %+v\nwant\n %+v", got, want)
+	}
+
+	for _, kind := range []notify.Kind{notify.KindAppointmentReminder, "unknown_kind"} {
+		err := s.SendSubscribe(t.Context(), "openid-1", kind, data, "")
+		if err == nil || !strings.Contains(err.Error(), string(kind)) || !strings.Contains(err.Error(), "template") {
+			t.Errorf("kind %s: got %v, want an error naming the kind and the missing template", kind, err)
+		}
+		wantPermanent(t, err, true)
+	}
+	f.Refuse("openid-3")
+	wantPermanent(t, s.SendSubscribe(t.Context(), "openid-3", notify.KindTurnSoon, map[string]string{"thing1": "x"}, ""), true)
+	wantCalls(t, f, map[wechattest.Endpoint]int{wechattest.SubscribeSend: 3})
+}

@@ -1,10 +1,12 @@
 // Package wechattest is a fake of the WeChat HTTP API on 127.0.0.1, for
 // tests of banhao packages that log citizens in through internal/wechat.
-// It implements the endpoints that silenceper/wechat calls for login and
-// phone numbers: /sns/jscode2session, /cgi-bin/token,
-// /cgi-bin/stable_token and /wxa/business/getuserphonenumber, with WeChat's
-// errcodes (40029 unknown code, 40163 used code, 40001 invalid token,
-// 40013/40125 wrong AppID/secret).
+// It implements the endpoints that silenceper/wechat calls for login,
+// phone numbers and subscribe messages: /sns/jscode2session,
+// /cgi-bin/token, /cgi-bin/stable_token, /wxa/business/getuserphonenumber
+// and /cgi-bin/message/subscribe/send, with WeChat's errcodes (40029
+// unknown code, 40163 used code, 40001 invalid token, 40013/40125 wrong
+// AppID/secret, 43101 refused subscribe message, 40003 bad openid, 40037
+// bad template).
 //
 // The library hard-codes https://api.weixin.qq.com; the fake's
 // HTTPClient (or Transport) rewrites the scheme and host of every request
@@ -26,6 +28,11 @@
 //		fake.ExpireToken()                               // next phone call sees 40001 once
 //		fake.SetLatency(wechattest.AllEndpoints, 3*time.Second)
 //		if n := fake.Calls(wechattest.Code2Session); n != 1 { ... }
+//
+//		fake.Refuse("openid-2")          // 43101 for this user's messages
+//		fake.AllowTemplates("tmpl-call") // 40037 for any other template
+//		// ... send subscribe messages; then:
+//		msgs := fake.Subscribes()        // what was accepted, in order
 //	}
 //
 // Every code is single-use, as in WeChat. All methods are safe for
@@ -42,6 +49,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -73,6 +81,8 @@ const (
 	StableToken Endpoint = "/cgi-bin/stable_token"
 	// PhoneNumber exchanges a phone code for the number (POST JSON).
 	PhoneNumber Endpoint = "/wxa/business/getuserphonenumber"
+	// SubscribeSend sends a subscribe message (POST JSON).
+	SubscribeSend Endpoint = "/cgi-bin/message/subscribe/send"
 	// AllEndpoints, given to SetLatency, means every endpoint.
 	AllEndpoints Endpoint = "*"
 )
@@ -95,6 +105,21 @@ type Fake struct {
 	failures map[Endpoint][]failure
 	latency  map[Endpoint]time.Duration
 	calls    map[Endpoint]int
+
+	subscribes []Subscribe
+	refused    map[string]bool // openids that refuse subscribe messages
+	templates  map[string]bool // nil: any template ID is valid
+}
+
+// Subscribe is a subscribe message the fake accepted.
+type Subscribe struct {
+	ToUser     string
+	TemplateID string
+	Page       string
+	// Data are the keyword values, e.g. {"thing2": "5号窗口"}.
+	Data map[string]string
+	// State and Lang are miniprogram_state and lang as sent.
+	State, Lang string
 }
 
 type login struct {
@@ -130,12 +155,14 @@ func Start() *Fake {
 		failures: make(map[Endpoint][]failure),
 		latency:  make(map[Endpoint]time.Duration),
 		calls:    make(map[Endpoint]int),
+		refused:  make(map[string]bool),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+string(Code2Session), f.serve(Code2Session, f.code2Session))
 	mux.HandleFunc("GET "+string(Token), f.serve(Token, f.plainToken))
 	mux.HandleFunc("POST "+string(StableToken), f.serve(StableToken, f.stableToken))
 	mux.HandleFunc("POST "+string(PhoneNumber), f.serve(PhoneNumber, f.phoneNumber))
+	mux.HandleFunc("POST "+string(SubscribeSend), f.serve(SubscribeSend, f.subscribeSend))
 	f.srv = httptest.NewServer(mux)
 	return f
 }
@@ -186,6 +213,34 @@ func (f *Fake) RegisterPhoneCode(code, number string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.phones[code] = &phone{number: number}
+}
+
+// Refuse makes subscribe messages to openID fail with 43101, as when the
+// user rejected the template or has no subscription left for it.
+func (f *Fake) Refuse(openID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refused[openID] = true
+}
+
+// AllowTemplates makes only these template IDs valid for subscribe
+// messages; others get 40037. Until it is called, every ID is valid.
+func (f *Fake) AllowTemplates(ids ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.templates = make(map[string]bool, len(ids))
+	for _, id := range ids {
+		f.templates[id] = true
+	}
+}
+
+// Subscribes returns the subscribe messages accepted so far, in order.
+func (f *Fake) Subscribes() []Subscribe {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Subscribe, len(f.subscribes))
+	copy(out, f.subscribes)
+	return out
 }
 
 // FailNext makes the next n calls of ep answer HTTP 200 with the given
@@ -402,6 +457,71 @@ func (f *Fake) phoneNumber(w http.ResponseWriter, r *http.Request) {
 			},
 		})
 	}
+}
+
+// openIDPattern is the shape of the openids the fake accepts: WeChat's
+// are 28 characters of this alphabet, tests' may be shorter.
+var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func (f *Fake) subscribeSend(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("access_token")
+	var req struct {
+		ToUser     string `json:"touser"`
+		TemplateID string `json:"template_id"`
+		Page       string `json:"page"`
+		Data       map[string]struct {
+			Value any `json:"value"`
+		} `json:"data"`
+		State string `json:"miniprogram_state"`
+		Lang  string `json:"lang"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeErr(w, 47001, "data format error")
+		return
+	}
+	f.mu.Lock()
+	valid := tok != "" && tok == f.token
+	refused := f.refused[req.ToUser]
+	badTemplate := req.TemplateID == "" || (f.templates != nil && !f.templates[req.TemplateID])
+	f.mu.Unlock()
+	switch {
+	case tok == "":
+		writeErr(w, 41001, "access_token missing")
+		return
+	case !valid:
+		writeErr(w, 40001, "invalid credential, access_token is invalid or not latest")
+		return
+	case !openIDPattern.MatchString(req.ToUser):
+		writeErr(w, 40003, "invalid openid")
+		return
+	case badTemplate:
+		writeErr(w, 40037, "invalid template_id")
+		return
+	case len(req.Data) == 0:
+		writeErr(w, 47003, "argument invalid! data is empty")
+		return
+	case req.State != "" && req.State != "formal" && req.State != "trial" && req.State != "developer":
+		writeErr(w, 47003, "argument invalid! miniprogram_state")
+		return
+	case refused:
+		writeErr(w, 43101, "user refuse to accept the msg")
+		return
+	}
+	msg := Subscribe{ToUser: req.ToUser, TemplateID: req.TemplateID, Page: req.Page, State: req.State, Lang: req.Lang,
+		Data: make(map[string]string, len(req.Data))}
+	for k, v := range req.Data {
+		s, ok := v.Value.(string)
+		if !ok {
+			writeErr(w, 47003, "argument invalid! data."+k+".value")
+			return
+		}
+		msg.Data[k] = s
+	}
+	f.mu.Lock()
+	f.subscribes = append(f.subscribes, msg)
+	id := len(f.subscribes)
+	f.mu.Unlock()
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": id})
 }
 
 func (f *Fake) credentialsOK(w http.ResponseWriter, appID, secret string) bool {

@@ -1,0 +1,341 @@
+package queue_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/audit"
+	"github.com/banhao/banhao/internal/calendar"
+	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/notify"
+	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/sqlite"
+)
+
+// hall is a queue service on a real SQLite database and the shipped 2026
+// calendar, with a clock the test moves and the real outbox.
+type hall struct {
+	svc    *queue.Service
+	store  *sqlite.QueueStore
+	outbox notify.Store
+	mu     sync.Mutex
+	now    time.Time
+}
+
+func (h *hall) clock() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.now
+}
+
+// set moves the clock to a wall-clock time in Beijing, "2026-11-25 09:00".
+func (h *hall) set(t *testing.T, s string) {
+	t.Helper()
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.Shanghai())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.now = v
+	h.mu.Unlock()
+}
+
+// sectors is the catalog as the queue sees it: two sectors of center hm.
+type sectors struct{}
+
+func (sectors) Sectors(_ context.Context, center string) ([]catalog.Sector, error) {
+	if center != "hm" {
+		return nil, apperr.New(apperr.NotFound, "no center")
+	}
+	return []catalog.Sector{{Center: "hm", Code: "tax", Name: "税务", Order: 1}, {Center: "hm", Code: "business", Name: "市场监管", Order: 2}}, nil
+}
+
+// hours adapts the calendar to queue.Calendar.
+type hours struct{ cal *calendar.Calendar }
+
+func (h hours) OpenAt(_ string, t time.Time) bool           { return h.cal.OpenAt(t) }
+func (h hours) NextOpening(_ string, t time.Time) time.Time { return h.cal.NextOpening(t) }
+func (h hours) ClosedReason(_ string, day time.Time) string { return "休息日" }
+func (h hours) OpenSpans(_ string, day time.Time) []queue.Span {
+	var out []queue.Span
+	for _, s := range h.cal.OpenSpans(calendar.DayOf(day)) {
+		out = append(out, queue.Span{From: s.From, To: s.To})
+	}
+	return out
+}
+
+func newHall(t testing.TB, synchronous string) *hall {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "banhao.db"), Synchronous: synchronous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b, err := os.ReadFile("../../assets/calendar/2026.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := calendar.Parse(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hall{store: sqlite.NewQueueStore(db), outbox: sqlite.NewOutboxStore(db)}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	al := audit.NewLog(sqlite.NewAuditStore(db), h.clock)
+	ob := notify.NewOutbox(h.outbox, nil, nil, log, h.clock, notify.OutboxConfig{})
+	h.svc = queue.NewService(h.store, sectors{}, al, log, h.clock, queue.Config{
+		Calendar: hours{cal}, Location: cal.Location(), Appointments: sqlite.NewAppointmentStore(db), Notifier: ob,
+	})
+	return h
+}
+
+func (h *hall) slot(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.Shanghai())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func wantCode(t *testing.T, what string, err error, code apperr.Code) {
+	t.Helper()
+	if apperr.CodeOf(err) != code {
+		t.Fatalf("%s: got %v, want %s", what, err, code)
+	}
+}
+
+func (h *hall) message(t *testing.T, id string) notify.Message {
+	t.Helper()
+	m, err := h.outbox.GetMessage(context.Background(), id)
+	if err != nil {
+		t.Fatalf("outbox message %s: %v", id, err)
+	}
+	return m
+}
+
+func TestBookingRemindersAndCutoff(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	alice := queue.Booker{Citizen: "cz-alice", IDIndex: "idx-alice"}
+	h.set(t, "2026-11-25 09:00")
+	a, err := h.svc.Book(ctx, alice, "hm", "tax", h.slot(t, "2026-11-26 10:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reminders the day before and an hour before, to the booker's account.
+	day, hour := h.message(t, "remind-day:"+a.ID), h.message(t, "remind-hour:"+a.ID)
+	if !day.NotBefore.Equal(h.slot(t, "2026-11-25 10:00")) || !hour.NotBefore.Equal(h.slot(t, "2026-11-26 09:00")) ||
+		day.To != "citizen:cz-alice" || day.Kind != notify.KindAppointmentReminder || day.Data["time"] != "2026-11-26 10:00" {
+		t.Fatalf("reminders: %+v / %+v", day, hour)
+	}
+	// An hour before the slot it is too late to cancel or move.
+	h.set(t, "2026-11-26 09:05")
+	_, err = h.svc.Cancel(ctx, alice, a.ID)
+	wantCode(t, "cancel after the cut-off", err, queue.CodeAppointmentState)
+	_, err = h.svc.Reschedule(ctx, alice, a.ID, h.slot(t, "2026-11-26 15:00"))
+	wantCode(t, "reschedule after the cut-off", err, queue.CodeAppointmentState)
+	h.set(t, "2026-11-26 08:55")
+	if _, err := h.svc.Cancel(ctx, alice, a.ID); err != nil {
+		t.Fatalf("cancel before the cut-off: %v", err)
+	}
+	// A cancelled appointment's pending reminder is withdrawn.
+	if m := h.message(t, "remind-hour:"+a.ID); m.Status != notify.StatusWithdrawn {
+		t.Errorf("hour reminder after cancel: %s", m.Status)
+	}
+}
+
+func TestCheckInWindow(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	alice := queue.Booker{Citizen: "cz-alice", IDIndex: "idx-alice"}
+	h.set(t, "2026-11-25 09:00")
+	if _, err := h.svc.Book(ctx, alice, "hm", "tax", h.slot(t, "2026-11-26 10:00")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		at   string
+		code apperr.Code
+	}{
+		{"2026-11-26 09:29", queue.CodeCheckInEarly},
+		{"2026-11-26 10:16", queue.CodeCheckInLate},
+	} {
+		h.set(t, tt.at)
+		_, _, err := h.svc.CheckIn(ctx, "hm", "id:idx-alice")
+		wantCode(t, "check in at "+tt.at, err, tt.code)
+	}
+	// At 10:15 it is still in time: an appointment-priority ticket.
+	h.set(t, "2026-11-26 10:15")
+	a, p, err := h.svc.CheckIn(ctx, "hm", "id:idx-alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != queue.AppointmentCheckedIn || p.Ticket.Priority != queue.PriorityAppointment || a.Ticket != p.Ticket.ID || p.Ticket.Holder != "id:idx-alice" {
+		t.Fatalf("checked in: %+v, ticket %+v", a, p.Ticket)
+	}
+	// Checked in, it is no no-show.
+	h.set(t, "2026-11-26 11:00")
+	if n, err := h.svc.SweepNoShows(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep after check-in: %d %v", n, err)
+	}
+}
+
+func TestNoShowsSuspendBooking(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	bob := queue.Booker{Citizen: "cz-bob", IDIndex: "idx-bob"}
+	// Three missed appointments on three working days.
+	for _, d := range []string{"2026-11-26", "2026-11-27", "2026-11-30"} {
+		h.set(t, "2026-11-25 09:00")
+		if d == "2026-11-30" {
+			h.set(t, "2026-11-27 12:00")
+		}
+		if _, err := h.svc.Book(ctx, bob, "hm", "tax", h.slot(t, d+" 09:00")); err != nil {
+			t.Fatalf("book %s: %v", d, err)
+		}
+		h.set(t, d+" 09:14")
+		if n, _ := h.svc.SweepNoShows(ctx); n != 0 {
+			t.Fatalf("marked a no-show while check-in was still open")
+		}
+		h.set(t, d+" 10:00")
+		if n, err := h.svc.SweepNoShows(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep %s: %d %v", d, n, err)
+		}
+	}
+	h.set(t, "2026-11-30 11:00")
+	_, err := h.svc.Book(ctx, bob, "hm", "tax", h.slot(t, "2026-12-02 09:00"))
+	wantCode(t, "book after three no-shows", err, queue.CodeBookingSuspended)
+	// Someone else is not affected; and walk-in tickets still work for bob.
+	if _, err := h.svc.Book(ctx, queue.Booker{Citizen: "cz-carol", IDIndex: "idx-carol"}, "hm", "tax", h.slot(t, "2026-12-02 09:00")); err != nil {
+		t.Fatalf("another person books: %v", err)
+	}
+	if _, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk, Holder: "id:idx-bob"}); err != nil {
+		t.Fatalf("walk-in ticket while suspended: %v", err)
+	}
+	// Thirty days after the third no-show the suspension ends.
+	h.set(t, "2026-12-30 10:00")
+	if _, err := h.svc.Book(ctx, bob, "hm", "tax", h.slot(t, "2026-12-31 09:00")); err != nil {
+		t.Fatalf("book after the suspension: %v", err)
+	}
+}
+
+func TestCallsNotifyTheHolder(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	h.set(t, "2026-11-25 09:00")
+	w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", "5号窗口", []string{"tax"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.SignIn(ctx, "hm", "st-clerk", w.ID); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, holder := range []string{"citizen:a", "", "citizen:c", "id:d"} {
+		p, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelMiniProgram, Holder: holder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.Ticket.ID)
+	}
+	first, _, err := h.svc.CallNext(ctx, "hm", "st-clerk", w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := h.message(t, "call:"+first.ID+":1")
+	if m.To != "citizen:a" || m.Kind != notify.KindCall || m.Data["text"] != "请A001号到5号窗口办理" {
+		t.Errorf("call message: %+v", m)
+	}
+	// After the call, A004 has two ahead: "your turn is near", once.
+	if m := h.message(t, "soon:"+ids[3]); m.To != "id:d" || m.Kind != notify.KindTurnSoon {
+		t.Errorf("turn-soon message: %+v", m)
+	}
+	if _, err := h.svc.Act(ctx, "hm", "st-clerk", w.ID, first.ID, queue.ActionRecall, ""); err != nil {
+		t.Fatal(err)
+	}
+	if m := h.message(t, "call:"+first.ID+":2"); m.Data["number"] != "A001" {
+		t.Errorf("recall message: %+v", m)
+	}
+	// A walk-in without a card gets no message, and nothing breaks.
+	if _, err := h.svc.Act(ctx, "hm", "st-clerk", w.ID, first.ID, queue.ActionComplete, ""); err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := h.svc.CallNext(ctx, "hm", "st-clerk", w.ID)
+	if err != nil || second.ID != ids[1] {
+		t.Fatalf("second call: %v %+v", err, second)
+	}
+	if _, err := h.outbox.GetMessage(ctx, "call:"+second.ID+":1"); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("a walk-in's call was queued: %v", err)
+	}
+}
+
+func TestWaitEstimate(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	h.set(t, "2026-11-25 09:00")
+	var windows []queue.Window
+	for _, name := range []string{"1号窗口", "2号窗口", "3号窗口"} {
+		w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", name, []string{"tax"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		windows = append(windows, w)
+	}
+	// Before anyone is served the default service time applies, over all
+	// the windows serving the sector while none is open.
+	p, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Windows) != 3 || p.Wait != 0 {
+		t.Fatalf("first ticket: windows %v wait %v", p.Windows, p.Wait)
+	}
+	// Two windows open and serve six people in 6 minutes each.
+	for _, w := range windows[:2] {
+		if _, err := h.svc.SignIn(ctx, "hm", "st-"+w.Name, w.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 {
+		if _, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := h.slot(t, "2026-11-25 09:00")
+	for i := range 6 {
+		w := windows[i%2]
+		tk, _, err := h.svc.CallNext(ctx, "hm", "st-"+w.Name, w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(6 * time.Minute)
+		h.mu.Lock()
+		h.now = clock
+		h.mu.Unlock()
+		if _, err := h.svc.Act(ctx, "hm", "st-"+w.Name, w.ID, tk.ID, queue.ActionComplete, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The service time is cached for a minute: look a minute later.
+	h.mu.Lock()
+	h.now = clock.Add(2 * time.Minute)
+	h.mu.Unlock()
+	var last queue.Position
+	for range 5 {
+		if last, err = h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// (Four ahead + ½ for a window to free) × 6 minutes ÷ 2 open windows.
+	if last.Ahead != 4 || last.Wait != 13*time.Minute+30*time.Second || queue.Minutes(last.Wait) != 14 {
+		t.Fatalf("fifth ticket: ahead %d wait %v", last.Ahead, last.Wait)
+	}
+}
