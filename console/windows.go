@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
@@ -146,5 +147,46 @@ func handleTicketAct(q *queue.Service, a queue.Action) fiber.Handler {
 			return err
 		}
 		return c.JSON(ticketStateView{TicketID: t.ID, Number: t.Number, Sector: t.Sector, Status: string(t.Status), Calls: t.Calls})
+	}
+}
+
+type slotCapacityRequest struct {
+	Sector   string    `json:"sector"`
+	Start    time.Time `json:"start"`
+	Capacity int       `json:"capacity"`
+}
+
+type slotCapacityView struct {
+	Sector   string    `json:"sector"`
+	Start    time.Time `json:"start"`
+	Capacity int       `json:"capacity"`
+	Booked   int       `json:"booked"`
+}
+
+// handleSlotCapacity sets the places of one appointment slot of the
+// staff member's center (0 returns it to the default).
+func handleSlotCapacity(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req slotCapacityRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		if req.Start.IsZero() {
+			return apperr.Fields(apperr.FieldError{Field: "start", Message: "请填写时段开始时间"})
+		}
+		st := staffOf(c)
+		if err := q.SetSlotCapacity(c.UserContext(), "staff:"+st.ID, st.Center, req.Sector, req.Start, req.Capacity); err != nil {
+			return err
+		}
+		ds, err := q.Slots(c.UserContext(), st.Center, req.Sector, req.Start.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02"))
+		if err != nil {
+			return err
+		}
+		for _, s := range ds.Slots {
+			if s.Start.Equal(req.Start) {
+				return c.JSON(slotCapacityView{Sector: req.Sector, Start: s.Start.In(time.FixedZone("CST", 8*3600)), Capacity: s.Capacity, Booked: s.Booked})
+			}
+		}
+		return apperr.New(queue.CodeSlotUnavailable, "没有这个时段")
 	}
 }

@@ -82,8 +82,26 @@ func TestAppointments(t *testing.T) {
 	wantProblem(t, code, ctype, body, 409, "slot_full", "")
 	code, _, body = s.do(t, http.MethodGet, "/api/v1/mp/slots?center=hm&sector=tax&date=2026-11-26", carol, nil)
 	json.Unmarshal([]byte(body), &slots)
-	if slots.Items[1].Available != 0 || slots.Items[1].Open {
+	if code != 200 || slots.Items[1].Available != 0 || slots.Items[1].Open {
 		t.Fatalf("full slot still offered: %s", body)
+	}
+	// A supervisor or admin sets a slot's places; a clerk may not.
+	admin := s.admin(t)
+	capacity := func(token, body string) (int, string, string) {
+		return s.do(t, http.MethodPut, "/api/v1/staff/slots/capacity", token, strings.NewReader(body))
+	}
+	s.createStaff(t, "clerk", "clerk")
+	code, ctype, body = capacity(s.login(t, "clerk", testPassword), `{"sector":"tax","start":"`+tomorrow9+`","capacity":5}`)
+	wantProblem(t, code, ctype, body, 403, "forbidden", "")
+	code, ctype, body = capacity(admin, `{"sector":"tax","start":"2026-11-26T12:30:00+08:00","capacity":5}`)
+	wantProblem(t, code, ctype, body, 422, "slot_unavailable", "")
+	if code, _, body := capacity(admin, `{"sector":"tax","start":"`+tomorrow9+`","capacity":1}`); code != 200 || !strings.Contains(body, `"capacity":1,"booked":2`) {
+		t.Fatalf("lower the capacity below the bookings: %d %s", code, body)
+	}
+	code, ctype, body = book(carol, "tax", tomorrow9)
+	wantProblem(t, code, ctype, body, 409, "slot_full", "")
+	if code, _, body := capacity(admin, `{"sector":"tax","start":"`+tomorrow9+`","capacity":0}`); code != 200 || !strings.Contains(body, `"capacity":2`) {
+		t.Fatalf("capacity back to the default: %d %s", code, body)
 	}
 
 	// Slots that cannot be booked, each with its own clear answer.
@@ -161,7 +179,7 @@ func TestAppointments(t *testing.T) {
 	if code != 201 {
 		t.Fatalf("bob books today: %d %s", code, body)
 	}
-	k := registerKiosk(t, s, s.admin(t))
+	k := registerKiosk(t, s, admin)
 	k.skew = skew
 	code, ctype, body = k.do(t, http.MethodPost, "/api/v1/kiosk/check-in", `{}`)
 	wantProblem(t, code, ctype, body, 401, "unauthorized", "")
