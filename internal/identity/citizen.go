@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -100,6 +101,18 @@ type Citizens struct {
 	devLogin bool
 	idle     time.Duration
 	maxAge   time.Duration
+	// authAge is how long an authenticated session is answered from
+	// memory; auth holds them, by session ID.
+	authAge time.Duration
+	authMu  sync.Mutex
+	auth    map[string]authEntry
+}
+
+// authEntry is a session and its citizen as Authenticate last read them.
+type authEntry struct {
+	sess Session
+	c    Citizen
+	at   time.Time
 }
 
 // CitizensConfig configures Citizens.
@@ -108,6 +121,11 @@ type CitizensConfig struct {
 	DevLogin bool
 	// Idle and MaxAge bound a mini-program session (defaults 7 and 30 days).
 	Idle, MaxAge time.Duration
+	// AuthCache is how long an authenticated session is trusted without
+	// reading the store again (default 5 s; negative never). A logout or
+	// a real-name or phone binding through this server takes effect at
+	// once; through another server of a MongoDB deployment, within it.
+	AuthCache time.Duration
 }
 
 // NewCitizens returns the citizen service. wechat may be nil when only
@@ -119,8 +137,11 @@ func NewCitizens(store CitizenStore, sessions SessionStore, keys *seal.Keyring, 
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = 30 * 24 * time.Hour
 	}
+	if cfg.AuthCache == 0 {
+		cfg.AuthCache = 5 * time.Second
+	}
 	return &Citizens{store: store, sessions: sessions, keys: keys, wechat: wechat, audit: al, log: log, now: now,
-		devLogin: cfg.DevLogin, idle: cfg.Idle, maxAge: cfg.MaxAge}
+		devLogin: cfg.DevLogin, idle: cfg.Idle, maxAge: cfg.MaxAge, authAge: cfg.AuthCache, auth: map[string]authEntry{}}
 }
 
 var devOpenID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -171,7 +192,16 @@ func (cs *Citizens) Login(ctx context.Context, code string, from Origin) (Citize
 
 // Authenticate returns the session and citizen of a mini-program token.
 func (cs *Citizens) Authenticate(ctx context.Context, token string) (Session, Citizen, error) {
-	sess, err := authenticate(ctx, cs.sessions, token, KindCitizen, cs.now(), cs.idle, cs.maxAge)
+	now := cs.now()
+	if cs.authAge > 0 && token != "" && len(token) <= 100 {
+		cs.authMu.Lock()
+		e, ok := cs.auth[TokenID(token)]
+		cs.authMu.Unlock()
+		if ok && now.Sub(e.at) < cs.authAge && now.Sub(e.at) >= 0 && e.sess.Active(now) {
+			return e.sess, e.c, nil
+		}
+	}
+	sess, err := authenticate(ctx, cs.sessions, token, KindCitizen, now, cs.idle, cs.maxAge)
 	if err != nil {
 		return Session{}, Citizen{}, err
 	}
@@ -179,11 +209,36 @@ func (cs *Citizens) Authenticate(ctx context.Context, token string) (Session, Ci
 	if apperr.Is(err, apperr.NotFound) {
 		return Session{}, Citizen{}, errSessionGone()
 	}
-	return sess, c, err
+	if err != nil {
+		return Session{}, Citizen{}, err
+	}
+	if cs.authAge > 0 {
+		cs.authMu.Lock()
+		if len(cs.auth) >= 100_000 {
+			clear(cs.auth)
+		}
+		cs.auth[sess.ID] = authEntry{sess: sess, c: c, at: now}
+		cs.authMu.Unlock()
+	}
+	return sess, c, nil
+}
+
+// forget drops what Authenticate remembers of a citizen's sessions.
+func (cs *Citizens) forget(citizenID string) {
+	cs.authMu.Lock()
+	defer cs.authMu.Unlock()
+	for id, e := range cs.auth {
+		if e.c.ID == citizenID {
+			delete(cs.auth, id)
+		}
+	}
 }
 
 // Logout ends a citizen's session.
 func (cs *Citizens) Logout(ctx context.Context, sess Session) error {
+	cs.authMu.Lock()
+	delete(cs.auth, sess.ID)
+	cs.authMu.Unlock()
 	return cs.sessions.RevokeSession(ctx, sess.ID, cs.now().UTC().Truncate(time.Millisecond))
 }
 
@@ -262,6 +317,7 @@ func (cs *Citizens) BindRealName(ctx context.Context, c Citizen, name, idNumber 
 		return Citizen{}, err
 	}
 	cs.record(ctx, audit.Record{Actor: "citizen:" + c.ID, Action: "citizen.bind", Subject: "citizen:" + c.ID, IP: from.IP})
+	cs.forget(c.ID)
 	return cs.store.GetCitizen(ctx, c.ID)
 }
 
@@ -332,6 +388,7 @@ func (cs *Citizens) BindPhone(ctx context.Context, c Citizen, code string, from 
 	if err != nil {
 		return Citizen{}, apperr.Wrap(apperr.Internal, "手机号保存失败", err)
 	}
+	defer cs.forget(c.ID)
 	if err := cs.store.SetPhone(ctx, c.ID, sealed, cs.keys.BlindIndex(indexPhone, phone)); err != nil {
 		return Citizen{}, err
 	}

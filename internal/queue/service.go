@@ -69,6 +69,8 @@ type Service struct {
 	appts    AppointmentStore
 	notifier Notifier
 	booking  BookingConfig
+	// lineups know who is ahead of whom; see lineup.go.
+	lineups lineups
 	// windows and services cache what wait estimates read on every ticket.
 	windows  windowCache
 	services cache[time.Duration]
@@ -166,7 +168,8 @@ func (s *Service) Take(ctx context.Context, r TakeRequest) (Position, error) {
 	if err != nil {
 		return Position{}, err
 	}
-	ahead, err := s.store.CountAhead(ctx, t)
+	s.lineups.change(t, true)
+	ahead, err := s.ahead(ctx, t)
 	if err != nil {
 		return Position{}, err
 	}
@@ -188,7 +191,7 @@ func (s *Service) Ticket(ctx context.Context, id string) (Position, error) {
 	}
 	p := Position{Ticket: t}
 	if t.Status == StatusWaiting {
-		if p.Ahead, err = s.store.CountAhead(ctx, t); err != nil {
+		if p.Ahead, err = s.ahead(ctx, t); err != nil {
 			return Position{}, err
 		}
 	}
@@ -248,6 +251,7 @@ func (s *Service) CallNext(ctx context.Context, center, staff, windowID string) 
 	if err != nil {
 		return Ticket{}, w, err
 	}
+	s.lineups.change(t, false)
 	s.announce(ctx, t, w)
 	s.alertNext(ctx, t)
 	return t, w, nil
@@ -287,6 +291,7 @@ func (s *Service) Act(ctx context.Context, center, staff, windowID, ticketID str
 			}
 		}
 	case ActionTransfer:
+		s.lineups.change(t, true)
 		s.announceTransfer(ctx, t)
 	}
 	return t, nil

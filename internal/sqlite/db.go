@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -52,7 +53,16 @@ type DB struct {
 	// stmts caches prepared read statements by their text (string to
 	// *sql.Stmt): SQLite would otherwise parse and plan every query anew.
 	stmts sync.Map
+	// writeStmts are the write connection's prepared statements by their
+	// text; only the writer goroutine uses it, and toPrepare, the texts
+	// run unprepared in the current batch, prepared once it committed.
+	writeStmts map[string]*sql.Stmt
+	toPrepare  []string
 }
+
+// maxWriteStmts caps the prepared write statements (a query built with a
+// varying number of placeholders is one text per count).
+const maxWriteStmts = 512
 
 type writeReq struct {
 	ctx  context.Context
@@ -65,21 +75,56 @@ type writeReq struct {
 // whole, never cut off half-way by a caller's timeout.
 type Tx struct {
 	tx *sql.Tx
+	db *DB
+}
+
+// stmt returns query's statement prepared on the write connection, bound
+// to this transaction, or nil the first time query is seen (it is then
+// prepared after the batch commits: the one connection is busy until then).
+func (t *Tx) stmt(query string) *sql.Stmt {
+	if st, ok := t.db.writeStmts[query]; ok {
+		return t.tx.Stmt(st)
+	}
+	if len(t.db.writeStmts)+len(t.db.toPrepare) < maxWriteStmts && !slices.Contains(t.db.toPrepare, query) {
+		t.db.toPrepare = append(t.db.toPrepare, query)
+	}
+	return nil
 }
 
 // Exec runs a statement.
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(query); st != nil {
+		return st.Exec(args...)
+	}
 	return t.tx.ExecContext(context.Background(), query, args...)
 }
 
 // QueryRow runs a query that returns at most one row.
 func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	if st := t.stmt(query); st != nil {
+		return st.QueryRow(args...)
+	}
 	return t.tx.QueryRowContext(context.Background(), query, args...)
 }
 
 // Query runs a query.
 func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(query); st != nil {
+		return st.Query(args...)
+	}
 	return t.tx.QueryContext(context.Background(), query, args...)
+}
+
+// prepareWrites prepares the statements the last batch ran unprepared;
+// the writer calls it between batches, when the connection is free. A
+// statement that fails to prepare simply stays unprepared.
+func (db *DB) prepareWrites() {
+	for _, q := range db.toPrepare {
+		if st, err := db.write.Prepare(q); err == nil {
+			db.writeStmts[q] = st
+		}
+	}
+	db.toPrepare = db.toPrepare[:0]
 }
 
 // Open opens (creating if needed) and migrates the database at cfg.Path.
@@ -103,10 +148,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		readConns = max(4, runtime.NumCPU())
 	}
 	db := &DB{
-		reqs:     make(chan *writeReq),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
-		maxBatch: cfg.MaxBatch,
+		reqs:       make(chan *writeReq),
+		writeStmts: map[string]*sql.Stmt{},
+		stop:       make(chan struct{}),
+		stopped:    make(chan struct{}),
+		maxBatch:   cfg.MaxBatch,
 	}
 	if db.maxBatch <= 0 {
 		db.maxBatch = 256
@@ -167,6 +213,9 @@ func (db *DB) Close() error {
 			v.(*sql.Stmt).Close()
 			return true
 		})
+		for _, st := range db.writeStmts { // the writer has stopped
+			st.Close()
+		}
 		err = errors.Join(db.read.Close(), db.write.Close())
 	})
 	return err
@@ -287,7 +336,8 @@ func (db *DB) commit(batch []*writeReq) {
 		fail(fmt.Errorf("sqlite: begin: %w", err))
 		return
 	}
-	tx := &Tx{tx: stx}
+	tx := &Tx{tx: stx, db: db}
+	defer db.prepareWrites()
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
