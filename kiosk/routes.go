@@ -84,5 +84,6 @@ func Routes(app *fiber.App, d Deps) error {
 	api.Delete("/card-sessions/current", handleCardSessionEnd(d.Kiosks))
 	api.Post("/tickets", handleTicketTake(d.Kiosks, d.Queue))
 	api.Post("/check-in", handleCheckIn(d.Kiosks, d.Queue))
+	api.Post("/tickets/reactivate", handleReactivate(d.Kiosks, d.Queue))
 	return nil
 }

@@ -103,3 +103,35 @@ func orEmpty(s []string) []string {
 	}
 	return s
 }
+
+type reactivateRequest struct {
+	Number string `json:"number"`
+}
+
+// handleReactivate puts a missed ticket back in line (过号恢复), once; a
+// ticket taken by name needs its holder's card in the reader.
+func handleReactivate(ks *identity.Kiosks, q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req reactivateRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		if req.Number == "" {
+			return apperr.Fields(apperr.FieldError{Field: "number", Message: "请输入排队号码，例如 C023"})
+		}
+		k := kioskOf(c)
+		holder := ""
+		if tok := c.Get(HeaderCardSession); tok != "" {
+			sess, _, err := ks.CardSession(c.UserContext(), k, tok)
+			if err != nil {
+				return err
+			}
+			holder = "id:" + sess.Subject
+		}
+		p, err := q.Reactivate(c.UserContext(), k.Center, req.Number, holder)
+		if err != nil {
+			return err
+		}
+		return c.JSON(viewTicket(p))
+	}
+}

@@ -314,3 +314,43 @@ func (s *server) signIn(t testing.TB, token, id string) {
 		t.Fatalf("sign in to window %s: %d %s", id, code, body)
 	}
 }
+
+// A walk-in who missed their call puts the ticket back in line at a kiosk, once.
+func TestKioskReactivatesMissedTicket(t *testing.T) {
+	env, skew := devClock(t, atWednesday9)
+	s := startServer(t, env)
+	admin := s.admin(t)
+	_, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"1号窗口","sectors":["tax"]}`))
+	var w struct{ ID string }
+	json.Unmarshal([]byte(body), &w)
+	k := registerKiosk(t, s, admin)
+	k.skew = skew
+	for range 2 {
+		if code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"tax"}`); code != 201 {
+			t.Fatalf("take: %d %s", code, body)
+		}
+	}
+	s.createStaff(t, "clerk", "clerk")
+	clerk := s.login(t, "clerk", testPassword)
+	s.signIn(t, clerk, w.ID)
+	code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
+	var c struct {
+		TicketID string `json:"ticket_id"`
+		Number   string `json:"number"`
+	}
+	json.Unmarshal([]byte(body), &c)
+	if code != 200 {
+		t.Fatalf("call: %d %s", code, body)
+	}
+	if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/tickets/"+c.TicketID+"/no-show", clerk, nil); code != 200 || !strings.Contains(body, `"status":"missed"`) {
+		t.Fatalf("no-show: %d %s", code, body)
+	}
+	code, ctype, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets/reactivate", `{"number":""}`)
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "number")
+	code, _, body = k.do(t, http.MethodPost, "/api/v1/kiosk/tickets/reactivate", `{"number":"`+c.Number+`"}`)
+	if code != 200 || !strings.Contains(body, `"number":"`+c.Number+`"`) || !strings.Contains(body, `"status":"waiting"`) || !strings.Contains(body, `"ahead":1`) {
+		t.Fatalf("reactivate: %d %s", code, body)
+	}
+	code, ctype, body = k.do(t, http.MethodPost, "/api/v1/kiosk/tickets/reactivate", `{"number":"`+c.Number+`"}`)
+	wantProblem(t, code, ctype, body, 409, "already_reactivated", "")
+}

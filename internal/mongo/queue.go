@@ -147,6 +147,7 @@ type ticketDoc struct {
 	Window      string    `bson:"window"`
 	Calls       int       `bson:"calls"`
 	FinishedAt  time.Time `bson:"finished_at"`
+	Reactivated bool      `bson:"reactivated"`
 }
 
 func toTicketDoc(t queue.Ticket) ticketDoc {
@@ -154,7 +155,7 @@ func toTicketDoc(t queue.Ticket) ticketDoc {
 		ID: t.ID, Center: t.Center, Sector: t.Sector, TakenSector: t.Sector, Day: t.Day, Seq: t.Seq, Number: t.Number,
 		Channel: string(t.Channel), Holder: t.Holder, Priority: string(t.Priority), Rank: t.Priority.Rank(),
 		Status: string(t.Status), TakenAt: t.TakenAt, CalledAt: t.CalledAt, Window: t.Window, Calls: t.Calls,
-		FinishedAt: t.FinishedAt,
+		FinishedAt: t.FinishedAt, Reactivated: t.Reactivated,
 	}
 	storedTimes(&d.TakenAt, &d.CalledAt, &d.FinishedAt)
 	return d
@@ -165,7 +166,7 @@ func (d ticketDoc) ticket() queue.Ticket {
 		ID: d.ID, Center: d.Center, Sector: d.Sector, Day: d.Day, Seq: d.Seq, Number: d.Number,
 		Channel: queue.Channel(d.Channel), Holder: d.Holder, Priority: queue.Priority(d.Priority),
 		Status: queue.Status(d.Status), TakenAt: d.TakenAt, CalledAt: d.CalledAt, Window: d.Window, Calls: d.Calls,
-		FinishedAt: d.FinishedAt,
+		FinishedAt: d.FinishedAt, Reactivated: d.Reactivated,
 	}
 	utcTimes(&t.TakenAt, &t.CalledAt, &t.FinishedAt)
 	if t.FinishedAt.Year() <= 1 {
@@ -369,6 +370,21 @@ func (s *QueueStore) GetTicket(ctx context.Context, id string) (queue.Ticket, er
 	return d.ticket(), nil
 }
 
+// TicketByNumber implements queue.Store, on the unique index of numbers.
+func (s *QueueStore) TicketByNumber(ctx context.Context, center, sector, day string, seq int) (queue.Ticket, error) {
+	var d ticketDoc
+	err := s.tickets.FindOne(ctx, bson.D{
+		{Key: "center", Value: center}, {Key: "taken_sector", Value: sector}, {Key: "day", Value: day}, {Key: "seq", Value: seq},
+	}).Decode(&d)
+	if errors.Is(err, mongodrv.ErrNoDocuments) {
+		return queue.Ticket{}, errNoTicket()
+	}
+	if err != nil {
+		return queue.Ticket{}, fmt.Errorf("mongo: ticket %s/%s/%s/%d: %w", center, sector, day, seq, err)
+	}
+	return d.ticket(), nil
+}
+
 // ClaimNext implements queue.Store with at most two findOneAndUpdates:
 // the oldest starved ticket if any, else the first in calling order.
 // Each matches only a waiting ticket, so of two windows racing for one
@@ -471,6 +487,12 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 	}
 	if !c.FinishedAt.IsZero() {
 		set = append(set, bson.E{Key: "finished_at", Value: c.FinishedAt.UTC().Truncate(time.Millisecond)})
+	}
+	if !c.Reactivate.IsZero() {
+		// Once only: a ticket stored before the field existed has none.
+		filter = append(filter, bson.E{Key: "reactivated", Value: bson.D{{Key: "$ne", Value: true}}})
+		set = append(set, bson.E{Key: "reactivated", Value: true}, bson.E{Key: "calls", Value: 0},
+			bson.E{Key: "taken_at", Value: c.Reactivate.UTC().Truncate(time.Millisecond)})
 	}
 	var update bson.D
 	if len(set) > 0 {

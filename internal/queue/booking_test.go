@@ -339,3 +339,83 @@ func TestWaitEstimate(t *testing.T) {
 		t.Fatalf("fifth ticket: ahead %d wait %v", last.Ahead, last.Wait)
 	}
 }
+
+func TestReactivateMissedTicket(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	h.set(t, "2026-11-25 09:00")
+	w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", "5号窗口", []string{"tax"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.SignIn(ctx, "hm", "st-clerk", w.ID); err != nil {
+		t.Fatal(err)
+	}
+	take := func(holder string) queue.Position {
+		t.Helper()
+		p, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk, Holder: holder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	miss := func() queue.Ticket {
+		t.Helper()
+		tk, _, err := h.svc.CallNext(ctx, "hm", "st-clerk", w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range queue.MaxCalls {
+			if tk, err = h.svc.Act(ctx, "hm", "st-clerk", w.ID, tk.ID, queue.ActionRecall, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tk.Status != queue.StatusMissed {
+			t.Fatalf("after %d recalls the ticket is %s", queue.MaxCalls, tk.Status)
+		}
+		return tk
+	}
+	alice := take("id:alice") // A001
+	take("")                  // A002
+	take("")                  // A003
+	if m := miss(); m.ID != alice.Ticket.ID {
+		t.Fatalf("missed %s, want alice's A001", m.Number)
+	}
+	// Still waiting: nothing to put back.
+	_, err = h.svc.Reactivate(ctx, "hm", "A002", "")
+	wantCode(t, "reactivate a waiting ticket", err, queue.CodeTicketMoved)
+	_, err = h.svc.Reactivate(ctx, "hm", "Z999", "")
+	wantCode(t, "reactivate an unknown number", err, apperr.NotFound)
+	// Alice's ticket was taken by name: her card, not anyone's, brings it back.
+	_, err = h.svc.Reactivate(ctx, "hm", "A001", "")
+	wantCode(t, "reactivate without the holder's card", err, apperr.Forbidden)
+	_, err = h.svc.Reactivate(ctx, "hm", "A001", "id:bob")
+	wantCode(t, "reactivate with another card", err, apperr.Forbidden)
+	h.set(t, "2026-11-25 09:10")
+	p, err := h.svc.Reactivate(ctx, "hm", "a001", "id:alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back at the end of the line, with its number.
+	if p.Ticket.Status != queue.StatusWaiting || p.Ticket.Number != "A001" || p.Ahead != 2 || p.Ticket.Window != "" {
+		t.Fatalf("reactivated: %+v ahead %d", p.Ticket, p.Ahead)
+	}
+	if late := take(""); late.Ahead != 3 {
+		t.Errorf("a ticket taken after the reactivation has %d ahead, want 3", late.Ahead)
+	}
+	// Missed again: once is all.
+	for _, want := range []string{"A002", "A003"} {
+		tk, _, err := h.svc.CallNext(ctx, "hm", "st-clerk", w.ID)
+		if err != nil || tk.Number != want {
+			t.Fatalf("call: %v %s, want %s", err, tk.Number, want)
+		}
+		if _, err := h.svc.Act(ctx, "hm", "st-clerk", w.ID, tk.ID, queue.ActionComplete, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := miss(); m.Number != "A001" {
+		t.Fatalf("missed %s, want A001 again", m.Number)
+	}
+	_, err = h.svc.Reactivate(ctx, "hm", "A001", "id:alice")
+	wantCode(t, "reactivate twice", err, queue.CodeReactivated)
+}

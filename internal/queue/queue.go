@@ -87,6 +87,9 @@ type Ticket struct {
 	Calls    int
 	// FinishedAt is when the ticket was completed, for learned service times.
 	FinishedAt time.Time
+	// Reactivated marks a missed ticket put back in line at a kiosk,
+	// which may happen once.
+	Reactivated bool
 }
 
 // Window is a service window of a center.
@@ -119,6 +122,9 @@ type Store interface {
 	TakeTicket(ctx context.Context, t Ticket, letter string) (Ticket, error)
 	// GetTicket returns a ticket.
 	GetTicket(ctx context.Context, id string) (Ticket, error)
+	// TicketByNumber returns the ticket of center and day numbered seq by
+	// the counter of sector (the sector it was taken in).
+	TicketByNumber(ctx context.Context, center, sector, day string, seq int) (Ticket, error)
 	// ClaimNext moves the waiting ticket of center and day, in one of
 	// sectors, that should be served next to called at window, atomically:
 	// a waiting ticket taken before starveBefore first (oldest first), else
@@ -177,6 +183,10 @@ type Change struct {
 	Call     bool
 	// FinishedAt, if set, records the completion.
 	FinishedAt time.Time
+	// Reactivate puts a missed ticket back in line, at the end: TakenAt
+	// becomes the given time, Reactivated true and Calls 0 (it is called
+	// anew). A ticket already reactivated is refused with ErrTicketMoved.
+	Reactivate time.Time
 }
 
 // CodeTicketMoved: the ticket is not in a state that allows this (called

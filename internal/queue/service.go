@@ -402,3 +402,81 @@ func (s *Service) Board(ctx context.Context, center string, recent int) (Board, 
 	}
 	return b, nil
 }
+
+// CodeReactivated: a missed ticket is put back in line once only.
+const CodeReactivated apperr.Code = "already_reactivated"
+
+// Reactivate puts today's missed ticket number (e.g. "C023") of center
+// back in line at a kiosk, at the end of its sector's line and keeping its
+// number, once. A ticket taken with an ID card (or in the mini-program)
+// needs its holder: holder is the card's "id:…" key, empty without a card.
+func (s *Service) Reactivate(ctx context.Context, center, number, holder string) (Position, error) {
+	secs, err := s.sectors.Sectors(ctx, center)
+	if err != nil {
+		return Position{}, err
+	}
+	number = strings.ToUpper(strings.TrimSpace(number))
+	notFound := apperr.New(apperr.NotFound, "没有查到今天的这个号码，请核对号码")
+	if len(number) < 2 || len(number) > 8 {
+		return Position{}, notFound
+	}
+	seq, err := strconv.Atoi(number[1:])
+	if err != nil || seq < 1 {
+		return Position{}, notFound
+	}
+	var sec catalog.Sector
+	for _, c := range secs {
+		if SectorLetter(c.Order) == number[:1] {
+			sec = c
+		}
+	}
+	if sec.Code == "" {
+		return Position{}, notFound
+	}
+	now := s.now()
+	day := now.In(s.cfg.Location).Format("2006-01-02")
+	t, err := s.store.TicketByNumber(ctx, center, sec.Code, day, seq)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return Position{}, notFound
+		}
+		return Position{}, err
+	}
+	if t.Holder != "" && t.Holder != holder {
+		return Position{}, apperr.New(apperr.Forbidden, "该号码是实名取的号，请刷本人身份证后恢复")
+	}
+	switch {
+	case t.Reactivated:
+		return Position{}, apperr.New(CodeReactivated, "过号只能恢复一次，请重新取号")
+	case t.Status != StatusMissed:
+		return Position{}, apperr.New(CodeTicketMoved, "该号码不是过号状态，无需恢复")
+	}
+	if cal := s.cfg.Calendar; cal != nil && !cal.OpenAt(center, now) {
+		return Position{}, apperr.New(CodeCenterClosed, "现在不是办公时间")
+	}
+	if t.Holder != "" {
+		has, err := s.store.HasActiveTicket(ctx, center, t.Sector, day, t.Holder)
+		if err != nil {
+			return Position{}, err
+		}
+		if has {
+			return Position{}, ErrActiveTicket
+		}
+	}
+	t, err = s.store.MoveTicket(ctx, t.ID, []Status{StatusMissed}, "", Change{Status: StatusWaiting, ClearWindow: true, Reactivate: now})
+	if apperr.Is(err, CodeTicketMoved) {
+		return Position{}, apperr.New(CodeReactivated, "过号只能恢复一次，请重新取号")
+	}
+	if err != nil {
+		return Position{}, err
+	}
+	s.lineups.change(t, true)
+	p := Position{Ticket: t, SectorName: sec.Name}
+	if p.Ahead, err = s.ahead(ctx, t); err != nil {
+		return Position{}, err
+	}
+	if err := s.estimate(ctx, &p); err != nil {
+		return Position{}, err
+	}
+	return p, nil
+}

@@ -25,14 +25,14 @@ var _ queue.Store = (*QueueStore)(nil)
 // NewQueueStore returns the queue store on db.
 func NewQueueStore(db *DB) *QueueStore { return &QueueStore{db: db} }
 
-const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls, finished_at`
+const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls, finished_at, reactivated`
 
 func scanTicket(sc scanner) (queue.Ticket, error) {
 	var t queue.Ticket
 	var rank int
 	var taken, called, finished int64
 	err := sc.Scan(&t.ID, &t.Center, &t.Sector, &t.Day, &t.Seq, &t.Number, &t.Channel, &t.Holder, &t.Priority, &rank,
-		&t.Status, &taken, &called, &t.Window, &t.Calls, &finished)
+		&t.Status, &taken, &called, &t.Window, &t.Calls, &finished, &t.Reactivated)
 	t.TakenAt, t.CalledAt, t.FinishedAt = fromMS(taken), fromMS(called), fromMS(finished)
 	return t, err
 }
@@ -57,9 +57,9 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
 		t.Number = queue.FormatNumber(letter, t.Seq)
-		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Center, t.Sector, t.Day, t.Seq, t.Number, t.Channel, t.Holder, t.Priority, t.Priority.Rank(),
-			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, ms(t.FinishedAt), t.Sector)
+			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, ms(t.FinishedAt), t.Reactivated, t.Sector)
 		if err != nil {
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
@@ -77,6 +77,16 @@ func (s *QueueStore) GetTicket(ctx context.Context, id string) (queue.Ticket, er
 	t, err := queryOne(ctx, s.db, scanTicket, apperr.New(apperr.NotFound, "没有这个排队号"), `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return t, fmt.Errorf("sqlite: get ticket: %w", err)
+	}
+	return t, err
+}
+
+// TicketByNumber implements queue.Store.
+func (s *QueueStore) TicketByNumber(ctx context.Context, center, sector, day string, seq int) (queue.Ticket, error) {
+	t, err := queryOne(ctx, s.db, scanTicket, apperr.New(apperr.NotFound, "没有这个排队号"),
+		`SELECT `+ticketColumns+` FROM tickets WHERE center = ? AND taken_sector = ? AND day = ? AND seq = ?`, center, sector, day, seq)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		return t, fmt.Errorf("sqlite: ticket by number: %w", err)
 	}
 	return t, err
 }
@@ -261,8 +271,14 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 		if !c.FinishedAt.IsZero() {
 			cur.FinishedAt = c.FinishedAt.UTC().Truncate(time.Millisecond)
 		}
-		_, err = tx.Exec(`UPDATE tickets SET status = ?, sector = ?, window = ?, called_at = ?, calls = ?, finished_at = ? WHERE id = ?`,
-			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, ms(cur.FinishedAt), id)
+		if !c.Reactivate.IsZero() {
+			if cur.Reactivated {
+				return queue.ErrTicketMoved
+			}
+			cur.Reactivated, cur.TakenAt, cur.Calls = true, c.Reactivate.UTC().Truncate(time.Millisecond), 0
+		}
+		_, err = tx.Exec(`UPDATE tickets SET status = ?, sector = ?, window = ?, called_at = ?, calls = ?, finished_at = ?, reactivated = ?, taken_at = ? WHERE id = ?`,
+			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, ms(cur.FinishedAt), cur.Reactivated, ms(cur.TakenAt), id)
 		if err != nil {
 			return fmt.Errorf("sqlite: move ticket: %w", err)
 		}

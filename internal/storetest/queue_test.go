@@ -50,6 +50,57 @@ var queueScenarios = []scenario[queue.Store]{
 	{"sign window: of concurrent sign-ins to one window exactly one succeeds", testSignWindowRace},
 	{"service times: done tickets of the sector since a time, newest first, limited", testServiceTimes},
 	{"waiting: a sector's waiting tickets in calling order, limited", testWaiting},
+	{"ticket by number: by center, sector taken in, day and number", testTicketByNumber},
+	{"reactivate: a missed ticket waits again at the end of the line, once", testReactivate},
+}
+
+func testTicketByNumber(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	a := take(t, s, ticket("a", "tax", queue.PriorityNone, at))
+	take(t, s, ticket("b", "tax", queue.PriorityNone, at))
+	other := ticket("c", "tax", queue.PriorityNone, at)
+	other.Day = "2025-03-15"
+	take(t, s, other)
+	got, err := s.TicketByNumber(ctx, "c1", "tax", qDay, 1)
+	must(t, "ticket by number", err)
+	if !reflect.DeepEqual(got, a) {
+		t.Errorf("ticket 1:\n got %+v\nwant %+v", got, a)
+	}
+	if got, _ := s.TicketByNumber(ctx, "c1", "tax", "2025-03-15", 1); got.ID != "c" {
+		t.Errorf("ticket 1 of the next day is %q, want c", got.ID)
+	}
+	// A transfer keeps the number of the sector it was taken in.
+	called(t, s, ticket("d", "business", queue.PriorityNone, at), "w1", at.Add(time.Minute))
+	move(t, s, "d", []queue.Status{queue.StatusCalled}, "w1", queue.Change{Status: queue.StatusWaiting, Sector: "tax", ClearWindow: true})
+	if got, _ := s.TicketByNumber(ctx, "c1", "business", qDay, 1); got.ID != "d" || got.Sector != "tax" {
+		t.Errorf("transferred ticket by its number: %+v", got)
+	}
+	for _, tt := range []struct {
+		center, sector, day string
+		seq                 int
+	}{{"c1", "tax", qDay, 9}, {"c2", "tax", qDay, 1}, {"c1", "social", qDay, 1}, {"c1", "tax", "2025-03-13", 1}} {
+		_, err := s.TicketByNumber(ctx, tt.center, tt.sector, tt.day, tt.seq)
+		wantCode(t, fmt.Sprintf("ticket %+v", tt), err, apperr.NotFound)
+	}
+}
+
+func testReactivate(t *testing.T, s queue.Store) {
+	tk := called(t, s, ticket("a", "tax", queue.PriorityNone, at), "w1", at.Add(time.Minute))
+	move(t, s, tk.ID, []queue.Status{queue.StatusCalled}, "w1", queue.Change{CalledAt: at.Add(2 * time.Minute), Call: true})
+	move(t, s, tk.ID, []queue.Status{queue.StatusCalled}, "w1", queue.Change{Status: queue.StatusMissed})
+	back := at.Add(10 * time.Minute)
+	got := move(t, s, tk.ID, []queue.Status{queue.StatusMissed}, "", queue.Change{Status: queue.StatusWaiting, ClearWindow: true, Reactivate: back})
+	if got.Status != queue.StatusWaiting || !got.Reactivated || got.Calls != 0 || !got.TakenAt.Equal(stored(back)) || got.Window != "" || got.Number != "A001" {
+		t.Errorf("reactivated: %+v", got)
+	}
+	// Behind a ticket taken before the reactivation.
+	take(t, s, ticket("b", "tax", queue.PriorityNone, at.Add(5*time.Minute)))
+	if n, err := s.CountAhead(t.Context(), got); err != nil || n != 1 {
+		t.Errorf("ahead of the reactivated ticket: %d %v, want 1", n, err)
+	}
+	claimAll(t, s, []string{"tax"}, "w1", time.Time{})
+	move(t, s, tk.ID, []queue.Status{queue.StatusCalled}, "w1", queue.Change{Status: queue.StatusMissed})
+	wantMoveRefused(t, s, "reactivate twice", tk.ID, []queue.Status{queue.StatusMissed}, "", queue.Change{Status: queue.StatusWaiting, Reactivate: back.Add(time.Minute)}, queue.CodeTicketMoved)
 }
 
 func testSignWindow(t *testing.T, s queue.Store) {
