@@ -190,3 +190,30 @@ func handleSlotCapacity(q *queue.Service) fiber.Handler {
 		return apperr.New(queue.CodeSlotUnavailable, "没有这个时段")
 	}
 }
+
+// atWindowView is a ticket being served at a window.
+type atWindowView struct {
+	TicketID string    `json:"ticket_id"`
+	Number   string    `json:"number"`
+	Sector   string    `json:"sector"`
+	Priority string    `json:"priority,omitempty"`
+	Status   string    `json:"status"`
+	Calls    int       `json:"calls"`
+	CalledAt time.Time `json:"called_at"`
+}
+
+// handleAtWindow lists the tickets called or parked at a window today.
+func handleAtWindow(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ts, err := q.AtWindow(c.UserContext(), staffOf(c).Center, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		items := make([]atWindowView, len(ts))
+		for i, t := range ts {
+			items[i] = atWindowView{TicketID: t.ID, Number: t.Number, Sector: t.Sector, Priority: string(t.Priority),
+				Status: string(t.Status), Calls: t.Calls, CalledAt: t.CalledAt.In(time.FixedZone("CST", 8*3600))}
+		}
+		return c.JSON(fiber.Map{"items": items})
+	}
+}

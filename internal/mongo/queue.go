@@ -694,6 +694,24 @@ func (s *QueueStore) Waiting(ctx context.Context, center, day, sector string, li
 	return out, nil
 }
 
+// AtWindow implements queue.Store.
+func (s *QueueStore) AtWindow(ctx context.Context, center, day, window string) ([]queue.Ticket, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "called_at", Value: 1}, {Key: "seq", Value: 1}})
+	docs, err := findAll[ticketDoc](ctx, s.tickets, bson.D{
+		{Key: "center", Value: center}, {Key: "day", Value: day},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{string(queue.StatusCalled), string(queue.StatusParked)}}}},
+		{Key: "window", Value: window},
+	}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: tickets at window %s: %w", window, err)
+	}
+	out := make([]queue.Ticket, len(docs))
+	for i, d := range docs {
+		out[i] = d.ticket()
+	}
+	return out, nil
+}
+
 // HasActiveTicket implements queue.Store.
 func (s *QueueStore) HasActiveTicket(ctx context.Context, center, sector, day, holder string) (bool, error) {
 	n, err := s.tickets.CountDocuments(ctx, bson.D{

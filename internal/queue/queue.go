@@ -149,6 +149,9 @@ type Store interface {
 	// sector, in the order ClaimNext would call them were nobody starving
 	// (priority rank, take time, number).
 	Waiting(ctx context.Context, center, day, sector string, limit int) ([]Ticket, error)
+	// AtWindow returns the tickets of center and day called or parked at
+	// window, earliest call first.
+	AtWindow(ctx context.Context, center, day, window string) ([]Ticket, error)
 	// WaitingCounts returns how many tickets wait per sector of a center and day.
 	WaitingCounts(ctx context.Context, center, day string) (map[string]int, error)
 

@@ -168,3 +168,14 @@ func windowsFor(ws []Window, sector string) (names []string, open, all int) {
 	}
 	return names, open, all
 }
+
+// AtWindow returns the tickets called or parked at a window of center
+// today, so that a clerk's screen can pick up where it was (after a
+// reload, or on another computer).
+func (s *Service) AtWindow(ctx context.Context, center, windowID string) ([]Ticket, error) {
+	w, err := s.store.GetWindow(ctx, windowID)
+	if err != nil || w.Center != center {
+		return nil, apperr.New(apperr.NotFound, "没有这个窗口")
+	}
+	return s.store.AtWindow(ctx, center, s.now().In(s.cfg.Location).Format("2006-01-02"), w.ID)
+}

@@ -308,6 +308,16 @@ func (s *QueueStore) Waiting(ctx context.Context, center, day, sector string, li
 	return out, nil
 }
 
+// AtWindow implements queue.Store.
+func (s *QueueStore) AtWindow(ctx context.Context, center, day, window string) ([]queue.Ticket, error) {
+	out, err := queryAll(ctx, s.db, scanTicket, `SELECT `+ticketColumns+` FROM tickets WHERE center = ? AND day = ? AND status IN ('called', 'parked')
+		AND window = ? ORDER BY called_at, seq`, center, day, window)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: tickets at window: %w", err)
+	}
+	return out, nil
+}
+
 // WaitingCounts implements queue.Store.
 func (s *QueueStore) WaitingCounts(ctx context.Context, center, day string) (map[string]int, error) {
 	st, err := s.db.readStmt(ctx, `SELECT sector, count(*) FROM tickets WHERE center = ? AND day = ? AND status = 'waiting' GROUP BY sector`)

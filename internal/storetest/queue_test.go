@@ -52,6 +52,30 @@ var queueScenarios = []scenario[queue.Store]{
 	{"waiting: a sector's waiting tickets in calling order, limited", testWaiting},
 	{"ticket by number: by center, sector taken in, day and number", testTicketByNumber},
 	{"reactivate: a missed ticket waits again at the end of the line, once", testReactivate},
+	{"at window: the tickets called or parked at a window, earliest call first", testAtWindow},
+}
+
+func testAtWindow(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	called(t, s, ticket("a", "tax", queue.PriorityNone, at), "w1", at.Add(2*time.Minute))
+	called(t, s, ticket("b", "tax", queue.PriorityNone, at), "w1", at.Add(time.Minute))
+	move(t, s, "b", []queue.Status{queue.StatusCalled}, "w1", queue.Change{Status: queue.StatusParked})
+	called(t, s, ticket("c", "tax", queue.PriorityNone, at), "w2", at.Add(3*time.Minute))
+	called(t, s, ticket("d", "tax", queue.PriorityNone, at), "w1", at.Add(4*time.Minute))
+	move(t, s, "d", []queue.Status{queue.StatusCalled}, "w1", queue.Change{Status: queue.StatusDone})
+	take(t, s, ticket("e", "tax", queue.PriorityNone, at))
+	got, err := s.AtWindow(ctx, "c1", qDay, "w1")
+	must(t, "at window", err)
+	var ids []string
+	for _, tk := range got {
+		ids = append(ids, tk.ID+":"+string(tk.Status))
+	}
+	if want := []string{"b:parked", "a:called"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("at w1: %v, want %v", ids, want)
+	}
+	if got, _ := s.AtWindow(ctx, "c1", qDay, "w9"); len(got) != 0 {
+		t.Errorf("at an idle window: %+v", got)
+	}
 }
 
 func testTicketByNumber(t *testing.T, s queue.Store) {
