@@ -49,6 +49,7 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Post("/windows/:id/sign-out", requireRole(ids, identity.RoleClerk, identity.RoleSupervisor, identity.RoleAdmin), handleWindowSignOut(d.Queue))
 	staff.Post("/windows/:id/call-next", clerk, handleCallNext(d.Queue))
 	staff.Get("/windows/:id/tickets", handleAtWindow(d.Queue))
+	staff.Post("/tickets/priority", requireRole(ids, identity.RoleClerk, identity.RoleSupervisor), handleTicketPriority(d.Queue))
 	staff.Put("/slots/capacity", requireRole(ids, identity.RoleSupervisor, identity.RoleAdmin), handleSlotCapacity(d.Queue))
 	for _, a := range []queue.Action{queue.ActionRecall, queue.ActionNoShow, queue.ActionComplete, queue.ActionPark, queue.ActionResume, queue.ActionTransfer} {
 		staff.Post("/windows/:id/tickets/:ticket/"+string(a), clerk, handleTicketAct(d.Queue, a))

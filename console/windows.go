@@ -217,3 +217,30 @@ func handleAtWindow(q *queue.Service) fiber.Handler {
 		return c.JSON(fiber.Map{"items": items})
 	}
 }
+
+type priorityRequest struct {
+	Number   string `json:"number"`
+	Priority string `json:"priority"`
+}
+
+// handleTicketPriority is a clerk or supervisor confirming a declared
+// priority (disabled, pregnant), granting the green channel, or turning a
+// declaration down (priority empty), for a waiting ticket by its number.
+func handleTicketPriority(q *queue.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req priorityRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		if req.Number == "" {
+			return apperr.Fields(apperr.FieldError{Field: "number", Message: "请输入排队号码"})
+		}
+		st := staffOf(c)
+		p, err := q.SetPriority(c.UserContext(), "staff:"+st.ID, st.Center, req.Number, queue.Priority(req.Priority))
+		if err != nil {
+			return err
+		}
+		t := p.Ticket
+		return c.JSON(fiber.Map{"ticket_id": t.ID, "number": t.Number, "sector": t.Sector, "priority": string(t.Priority), "ahead": p.Ahead})
+	}
+}

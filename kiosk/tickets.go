@@ -13,6 +13,8 @@ import (
 
 type ticketRequest struct {
 	Sector string `json:"sector"`
+	// Declared is a priority the citizen declares: disabled or pregnant.
+	Declared string `json:"declared"`
 }
 
 // ticketView is a ticket as the kiosk shows and prints it.
@@ -22,6 +24,8 @@ type ticketView struct {
 	Sector     string    `json:"sector"`
 	SectorName string    `json:"sector_name"`
 	Priority   string    `json:"priority,omitempty"`
+	// Declared is a declared priority waiting for staff to confirm it.
+	Declared string `json:"declared,omitempty"`
 	Status     string    `json:"status"`
 	TakenAt    time.Time `json:"taken_at"`
 	Ahead      int       `json:"ahead"`
@@ -34,7 +38,7 @@ type ticketView struct {
 
 func viewTicket(p queue.Position) ticketView {
 	t := p.Ticket
-	return ticketView{ID: t.ID, Number: t.Number, Sector: t.Sector, SectorName: p.SectorName, Priority: string(t.Priority),
+	return ticketView{ID: t.ID, Number: t.Number, Sector: t.Sector, SectorName: p.SectorName, Priority: string(t.Priority), Declared: string(t.Declared),
 		Status: string(t.Status), TakenAt: t.TakenAt.In(time.FixedZone("CST", 8*3600)), Ahead: p.Ahead,
 		FollowPath: "pages/ticket/index?id=" + t.ID, WaitMinutes: queue.Minutes(p.Wait), Windows: orEmpty(p.Windows)}
 }
@@ -49,7 +53,7 @@ func handleTicketTake(ks *identity.Kiosks, q *queue.Service) fiber.Handler {
 			return err
 		}
 		k := kioskOf(c)
-		r := queue.TakeRequest{Center: k.Center, Sector: req.Sector, Channel: queue.ChannelKiosk}
+		r := queue.TakeRequest{Center: k.Center, Sector: req.Sector, Channel: queue.ChannelKiosk, Declared: queue.Priority(req.Declared)}
 		if tok := c.Get(HeaderCardSession); tok != "" {
 			sess, h, err := ks.CardSession(c.UserContext(), k, tok)
 			if err != nil {

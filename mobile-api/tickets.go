@@ -14,6 +14,8 @@ import (
 type mpTicketRequest struct {
 	Center string `json:"center"`
 	Sector string `json:"sector"`
+	// Declared is a priority the citizen declares: disabled or pregnant.
+	Declared string `json:"declared"`
 }
 
 // mpTicketView is a ticket as the mini-program follows it.
@@ -24,6 +26,9 @@ type mpTicketView struct {
 	Sector     string     `json:"sector"`
 	SectorName string     `json:"sector_name"`
 	Status     string     `json:"status"`
+	Priority   string     `json:"priority,omitempty"`
+	// Declared is a declared priority waiting for staff to confirm it.
+	Declared string `json:"declared,omitempty"`
 	TakenAt    time.Time  `json:"taken_at"`
 	Ahead      int        `json:"ahead"`
 	CalledAt   *time.Time `json:"called_at,omitempty"`
@@ -37,7 +42,7 @@ func viewMPTicket(p queue.Position) mpTicketView {
 	t := p.Ticket
 	v := mpTicketView{ID: t.ID, Number: t.Number, Center: t.Center, Sector: t.Sector, SectorName: p.SectorName,
 		Status: string(t.Status), TakenAt: inChina(t.TakenAt), Ahead: p.Ahead, Window: t.Window,
-		WaitMinutes: queue.Minutes(p.Wait), Windows: p.Windows}
+		WaitMinutes: queue.Minutes(p.Wait), Windows: p.Windows, Priority: string(t.Priority), Declared: string(t.Declared)}
 	if v.Windows == nil {
 		v.Windows = []string{}
 	}
@@ -56,7 +61,7 @@ func handleMPTicketTake(q *queue.Service) fiber.Handler {
 			return err
 		}
 		p, err := q.Take(c.UserContext(), queue.TakeRequest{
-			Center: req.Center, Sector: req.Sector, Channel: queue.ChannelMiniProgram, Holder: holder(citizenOf(c)),
+			Center: req.Center, Sector: req.Sector, Channel: queue.ChannelMiniProgram, Holder: holder(citizenOf(c)), Declared: queue.Priority(req.Declared),
 		})
 		if err != nil {
 			return err

@@ -148,6 +148,7 @@ type ticketDoc struct {
 	Calls       int       `bson:"calls"`
 	FinishedAt  time.Time `bson:"finished_at"`
 	Reactivated bool      `bson:"reactivated"`
+	Declared    string    `bson:"declared"`
 }
 
 func toTicketDoc(t queue.Ticket) ticketDoc {
@@ -155,7 +156,7 @@ func toTicketDoc(t queue.Ticket) ticketDoc {
 		ID: t.ID, Center: t.Center, Sector: t.Sector, TakenSector: t.Sector, Day: t.Day, Seq: t.Seq, Number: t.Number,
 		Channel: string(t.Channel), Holder: t.Holder, Priority: string(t.Priority), Rank: t.Priority.Rank(),
 		Status: string(t.Status), TakenAt: t.TakenAt, CalledAt: t.CalledAt, Window: t.Window, Calls: t.Calls,
-		FinishedAt: t.FinishedAt, Reactivated: t.Reactivated,
+		FinishedAt: t.FinishedAt, Reactivated: t.Reactivated, Declared: string(t.Declared),
 	}
 	storedTimes(&d.TakenAt, &d.CalledAt, &d.FinishedAt)
 	return d
@@ -166,7 +167,7 @@ func (d ticketDoc) ticket() queue.Ticket {
 		ID: d.ID, Center: d.Center, Sector: d.Sector, Day: d.Day, Seq: d.Seq, Number: d.Number,
 		Channel: queue.Channel(d.Channel), Holder: d.Holder, Priority: queue.Priority(d.Priority),
 		Status: queue.Status(d.Status), TakenAt: d.TakenAt, CalledAt: d.CalledAt, Window: d.Window, Calls: d.Calls,
-		FinishedAt: d.FinishedAt, Reactivated: d.Reactivated,
+		FinishedAt: d.FinishedAt, Reactivated: d.Reactivated, Declared: queue.Priority(d.Declared),
 	}
 	utcTimes(&t.TakenAt, &t.CalledAt, &t.FinishedAt)
 	if t.FinishedAt.Year() <= 1 {
@@ -487,6 +488,12 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 	}
 	if !c.FinishedAt.IsZero() {
 		set = append(set, bson.E{Key: "finished_at", Value: c.FinishedAt.UTC().Truncate(time.Millisecond)})
+	}
+	if c.Priority != "" {
+		set = append(set, bson.E{Key: "priority", Value: string(c.Priority)}, bson.E{Key: "rank", Value: c.Priority.Rank()})
+	}
+	if c.ClearDeclared {
+		set = append(set, bson.E{Key: "declared", Value: ""})
 	}
 	if !c.Reactivate.IsZero() {
 		// Once only: a ticket stored before the field existed has none.

@@ -419,3 +419,51 @@ func TestReactivateMissedTicket(t *testing.T) {
 	_, err = h.svc.Reactivate(ctx, "hm", "A001", "id:alice")
 	wantCode(t, "reactivate twice", err, queue.CodeReactivated)
 }
+
+func TestDeclaredPriorityCountsOnceConfirmed(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	h.set(t, "2026-11-25 09:00")
+	take := func(r queue.TakeRequest) queue.Position {
+		t.Helper()
+		r.Center, r.Sector, r.Channel = "hm", "tax", queue.ChannelKiosk
+		p, err := h.svc.Take(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	take(queue.TakeRequest{})
+	take(queue.TakeRequest{})
+	p := take(queue.TakeRequest{Declared: queue.PriorityPregnant})
+	// Declared, not yet confirmed: served in turn.
+	if p.Ticket.Priority != queue.PriorityNone || p.Ticket.Declared != queue.PriorityPregnant || p.Ahead != 2 {
+		t.Fatalf("declared ticket: %+v ahead %d", p.Ticket, p.Ahead)
+	}
+	_, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk, Declared: queue.PriorityGreen})
+	wantCode(t, "declare the green channel", err, apperr.Invalid)
+	// Staff confirm: the ticket moves to the front.
+	c, err := h.svc.SetPriority(ctx, "staff:guide", "hm", p.Ticket.Number, queue.PriorityPregnant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ticket.Priority != queue.PriorityPregnant || c.Ticket.Declared != "" || c.Ahead != 0 {
+		t.Fatalf("confirmed: %+v ahead %d", c.Ticket, c.Ahead)
+	}
+	if first, _ := h.svc.Ticket(ctx, take(queue.TakeRequest{}).Ticket.ID); first.Ahead != 3 {
+		t.Errorf("a later walk-in has %d ahead, want 3", first.Ahead)
+	}
+	// A declaration turned down stays in turn and is forgotten.
+	d := take(queue.TakeRequest{Declared: queue.PriorityDisabled})
+	r, err := h.svc.SetPriority(ctx, "staff:guide", "hm", d.Ticket.Number, queue.PriorityNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ticket.Priority != queue.PriorityNone || r.Ticket.Declared != "" || r.Ahead != d.Ahead {
+		t.Fatalf("turned down: %+v ahead %d, was %d", r.Ticket, r.Ahead, d.Ahead)
+	}
+	_, err = h.svc.SetPriority(ctx, "staff:guide", "hm", "A099", queue.PriorityGreen)
+	wantCode(t, "priority of an unknown number", err, apperr.NotFound)
+	_, err = h.svc.SetPriority(ctx, "staff:guide", "hm", d.Ticket.Number, queue.PriorityElderly)
+	wantCode(t, "set elderly by hand", err, apperr.Invalid)
+}

@@ -90,6 +90,9 @@ type Ticket struct {
 	// Reactivated marks a missed ticket put back in line at a kiosk,
 	// which may happen once.
 	Reactivated bool
+	// Declared is a priority the citizen declared when taking the ticket
+	// (disabled, pregnant), served as such only once staff confirm it.
+	Declared Priority
 }
 
 // Window is a service window of a center.
@@ -186,6 +189,10 @@ type Change struct {
 	Call     bool
 	// FinishedAt, if set, records the completion.
 	FinishedAt time.Time
+	// Priority, if set, changes the ticket's priority (and so its rank);
+	// ClearDeclared forgets the declared priority once staff decided.
+	Priority      Priority
+	ClearDeclared bool
 	// Reactivate puts a missed ticket back in line, at the end: TakenAt
 	// becomes the given time, Reactivated true and Calls 0 (it is called
 	// anew). A ticket already reactivated is refused with ErrTicketMoved.

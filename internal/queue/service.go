@@ -99,6 +99,9 @@ type TakeRequest struct {
 	// Birth is the holder's date of birth when known from an ID card:
 	// from ElderlyAge on, a ticket is served with elderly priority.
 	Birth time.Time
+	// Declared is a priority the citizen declares (disabled, pregnant):
+	// staff confirm it before it counts (ConfirmPriority).
+	Declared Priority
 }
 
 // ElderlyAge is the age from which citizens are served first.
@@ -147,6 +150,9 @@ func (s *Service) Take(ctx context.Context, r TakeRequest) (Position, error) {
 	if r.Priority.Rank() < 0 {
 		return Position{}, apperr.Fields(apperr.FieldError{Field: "priority", Message: "优先类别无效"})
 	}
+	if r.Declared != PriorityNone && r.Declared != PriorityDisabled && r.Declared != PriorityPregnant {
+		return Position{}, apperr.Fields(apperr.FieldError{Field: "declared", Message: "可申报的优先类别为残疾人（disabled）或孕妇（pregnant）"})
+	}
 	sec, err := s.sector(ctx, r.Center, r.Sector)
 	if err != nil {
 		return Position{}, err
@@ -163,6 +169,9 @@ func (s *Service) Take(ctx context.Context, r TakeRequest) (Position, error) {
 		ID: "tk" + audit.NewID(now), Center: r.Center, Sector: r.Sector,
 		Day: now.In(s.cfg.Location).Format("2006-01-02"), Channel: r.Channel, Holder: r.Holder,
 		Priority: r.Priority, Status: StatusWaiting, TakenAt: now,
+	}
+	if r.Declared.Rank() < r.Priority.Rank() { // an elderly holder needs no declaration
+		t.Declared = r.Declared
 	}
 	t, err = s.store.TakeTicket(ctx, t, SectorLetter(sec.Order))
 	if err != nil {
@@ -411,37 +420,12 @@ const CodeReactivated apperr.Code = "already_reactivated"
 // number, once. A ticket taken with an ID card (or in the mini-program)
 // needs its holder: holder is the card's "id:…" key, empty without a card.
 func (s *Service) Reactivate(ctx context.Context, center, number, holder string) (Position, error) {
-	secs, err := s.sectors.Sectors(ctx, center)
+	t, sec, err := s.byNumber(ctx, center, number)
 	if err != nil {
 		return Position{}, err
-	}
-	number = strings.ToUpper(strings.TrimSpace(number))
-	notFound := apperr.New(apperr.NotFound, "没有查到今天的这个号码，请核对号码")
-	if len(number) < 2 || len(number) > 8 {
-		return Position{}, notFound
-	}
-	seq, err := strconv.Atoi(number[1:])
-	if err != nil || seq < 1 {
-		return Position{}, notFound
-	}
-	var sec catalog.Sector
-	for _, c := range secs {
-		if SectorLetter(c.Order) == number[:1] {
-			sec = c
-		}
-	}
-	if sec.Code == "" {
-		return Position{}, notFound
 	}
 	now := s.now()
 	day := now.In(s.cfg.Location).Format("2006-01-02")
-	t, err := s.store.TicketByNumber(ctx, center, sec.Code, day, seq)
-	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			return Position{}, notFound
-		}
-		return Position{}, err
-	}
 	if t.Holder != "" && t.Holder != holder {
 		return Position{}, apperr.New(apperr.Forbidden, "该号码是实名取的号，请刷本人身份证后恢复")
 	}
@@ -479,4 +463,69 @@ func (s *Service) Reactivate(ctx context.Context, center, number, holder string)
 		return Position{}, err
 	}
 	return p, nil
+}
+
+// byNumber finds today's ticket of center by its displayed number ("C023").
+func (s *Service) byNumber(ctx context.Context, center, number string) (Ticket, catalog.Sector, error) {
+	notFound := apperr.New(apperr.NotFound, "没有查到今天的这个号码，请核对号码")
+	number = strings.ToUpper(strings.TrimSpace(number))
+	if len(number) < 2 || len(number) > 8 {
+		return Ticket{}, catalog.Sector{}, notFound
+	}
+	seq, err := strconv.Atoi(number[1:])
+	if err != nil || seq < 1 {
+		return Ticket{}, catalog.Sector{}, notFound
+	}
+	secs, err := s.sectors.Sectors(ctx, center)
+	if err != nil {
+		return Ticket{}, catalog.Sector{}, err
+	}
+	var sec catalog.Sector
+	for _, c := range secs {
+		if SectorLetter(c.Order) == number[:1] {
+			sec = c
+		}
+	}
+	if sec.Code == "" {
+		return Ticket{}, catalog.Sector{}, notFound
+	}
+	t, err := s.store.TicketByNumber(ctx, center, sec.Code, s.now().In(s.cfg.Location).Format("2006-01-02"), seq)
+	if apperr.Is(err, apperr.NotFound) {
+		return Ticket{}, catalog.Sector{}, notFound
+	}
+	return t, sec, err
+}
+
+// SetPriority is staff deciding a waiting ticket's priority: confirming
+// what the citizen declared (disabled, pregnant), giving the green
+// channel (绿色通道) to a major project, or (p empty) turning a
+// declaration down. The ticket moves in its line at once.
+func (s *Service) SetPriority(ctx context.Context, actor, center, number string, p Priority) (Position, error) {
+	if p.Rank() < 0 || p == PriorityAppointment || p == PriorityElderly {
+		return Position{}, apperr.Fields(apperr.FieldError{Field: "priority", Message: "可设置的优先类别：disabled、pregnant、green，或留空驳回申报"})
+	}
+	t, sec, err := s.byNumber(ctx, center, number)
+	if err != nil {
+		return Position{}, err
+	}
+	if t.Status != StatusWaiting {
+		return Position{}, apperr.New(CodeTicketMoved, "该号码不在等候中")
+	}
+	c := Change{Priority: p, ClearDeclared: true}
+	if p != PriorityNone && t.Priority.Rank() <= p.Rank() {
+		c.Priority = "" // already served as soon: keep it
+	}
+	moved, err := s.store.MoveTicket(ctx, t.ID, []Status{StatusWaiting}, "", c)
+	if err != nil {
+		return Position{}, err
+	}
+	s.lineups.change(t, false)
+	s.lineups.change(moved, true)
+	s.record(ctx, audit.Record{Actor: actor, Center: center, Action: "ticket.priority", Target: "ticket:" + t.Number,
+		Purpose: fmt.Sprintf("declared=%s set=%s", t.Declared, p)})
+	pos := Position{Ticket: moved, SectorName: sec.Name}
+	if pos.Ahead, err = s.ahead(ctx, moved); err != nil {
+		return Position{}, err
+	}
+	return pos, s.estimate(ctx, &pos)
 }

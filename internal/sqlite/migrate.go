@@ -221,6 +221,7 @@ var migrations = []string{
 	ALTER TABLE windows ADD COLUMN opened_at INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tickets ADD COLUMN finished_at INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tickets ADD COLUMN reactivated INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE tickets ADD COLUMN declared TEXT NOT NULL DEFAULT '';
 	CREATE INDEX tickets_finished ON tickets (center, sector, finished_at) WHERE status = 'done';`,
 }
 

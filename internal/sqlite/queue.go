@@ -25,14 +25,14 @@ var _ queue.Store = (*QueueStore)(nil)
 // NewQueueStore returns the queue store on db.
 func NewQueueStore(db *DB) *QueueStore { return &QueueStore{db: db} }
 
-const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls, finished_at, reactivated`
+const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls, finished_at, reactivated, declared`
 
 func scanTicket(sc scanner) (queue.Ticket, error) {
 	var t queue.Ticket
 	var rank int
 	var taken, called, finished int64
 	err := sc.Scan(&t.ID, &t.Center, &t.Sector, &t.Day, &t.Seq, &t.Number, &t.Channel, &t.Holder, &t.Priority, &rank,
-		&t.Status, &taken, &called, &t.Window, &t.Calls, &finished, &t.Reactivated)
+		&t.Status, &taken, &called, &t.Window, &t.Calls, &finished, &t.Reactivated, &t.Declared)
 	t.TakenAt, t.CalledAt, t.FinishedAt = fromMS(taken), fromMS(called), fromMS(finished)
 	return t, err
 }
@@ -57,9 +57,9 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
 		t.Number = queue.FormatNumber(letter, t.Seq)
-		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Center, t.Sector, t.Day, t.Seq, t.Number, t.Channel, t.Holder, t.Priority, t.Priority.Rank(),
-			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, ms(t.FinishedAt), t.Reactivated, t.Sector)
+			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, ms(t.FinishedAt), t.Reactivated, t.Declared, t.Sector)
 		if err != nil {
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
@@ -277,8 +277,16 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 			}
 			cur.Reactivated, cur.TakenAt, cur.Calls = true, c.Reactivate.UTC().Truncate(time.Millisecond), 0
 		}
-		_, err = tx.Exec(`UPDATE tickets SET status = ?, sector = ?, window = ?, called_at = ?, calls = ?, finished_at = ?, reactivated = ?, taken_at = ? WHERE id = ?`,
-			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, ms(cur.FinishedAt), cur.Reactivated, ms(cur.TakenAt), id)
+		if c.Priority != "" {
+			cur.Priority = c.Priority
+		}
+		if c.ClearDeclared {
+			cur.Declared = ""
+		}
+		_, err = tx.Exec(`UPDATE tickets SET status = ?, sector = ?, window = ?, called_at = ?, calls = ?, finished_at = ?, reactivated = ?,
+			taken_at = ?, priority = ?, rank = ?, declared = ? WHERE id = ?`,
+			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, ms(cur.FinishedAt), cur.Reactivated,
+			ms(cur.TakenAt), cur.Priority, cur.Priority.Rank(), cur.Declared, id)
 		if err != nil {
 			return fmt.Errorf("sqlite: move ticket: %w", err)
 		}

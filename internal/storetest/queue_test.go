@@ -53,6 +53,30 @@ var queueScenarios = []scenario[queue.Store]{
 	{"ticket by number: by center, sector taken in, day and number", testTicketByNumber},
 	{"reactivate: a missed ticket waits again at the end of the line, once", testReactivate},
 	{"at window: the tickets called or parked at a window, earliest call first", testAtWindow},
+	{"priority: a declared priority reads back; a confirmed one moves the ticket up", testPriorityChange},
+}
+
+func testPriorityChange(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	take(t, s, ticket("a", "tax", queue.PriorityNone, at))
+	d := ticket("b", "tax", queue.PriorityNone, at.Add(time.Minute))
+	d.Declared = queue.PriorityDisabled
+	if got := take(t, s, d); got.Declared != queue.PriorityDisabled {
+		t.Errorf("declared on take: %+v", got)
+	}
+	if got := getTicket(t, s, "b"); got.Declared != queue.PriorityDisabled || got.Priority != queue.PriorityNone {
+		t.Errorf("declared read back: %+v", got)
+	}
+	got := move(t, s, "b", []queue.Status{queue.StatusWaiting}, "", queue.Change{Priority: queue.PriorityDisabled, ClearDeclared: true})
+	if got.Priority != queue.PriorityDisabled || got.Declared != "" {
+		t.Errorf("confirmed: %+v", got)
+	}
+	if n, err := s.CountAhead(ctx, got); err != nil || n != 0 {
+		t.Errorf("ahead of the confirmed ticket: %d %v", n, err)
+	}
+	if ids := claimAll(t, s, []string{"tax"}, "w1", time.Time{}); !reflect.DeepEqual(ids, []string{"b", "a"}) {
+		t.Errorf("calling order after confirming b: %v", ids)
+	}
 }
 
 func testAtWindow(t *testing.T, s queue.Store) {
