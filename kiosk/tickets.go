@@ -19,16 +19,16 @@ type ticketRequest struct {
 
 // ticketView is a ticket as the kiosk shows and prints it.
 type ticketView struct {
-	ID         string    `json:"id"`
-	Number     string    `json:"number"`
-	Sector     string    `json:"sector"`
-	SectorName string    `json:"sector_name"`
-	Priority   string    `json:"priority,omitempty"`
+	ID         string `json:"id"`
+	Number     string `json:"number"`
+	Sector     string `json:"sector"`
+	SectorName string `json:"sector_name"`
+	Priority   string `json:"priority,omitempty"`
 	// Declared is a declared priority waiting for staff to confirm it.
-	Declared string `json:"declared,omitempty"`
-	Status     string    `json:"status"`
-	TakenAt    time.Time `json:"taken_at"`
-	Ahead      int       `json:"ahead"`
+	Declared string    `json:"declared,omitempty"`
+	Status   string    `json:"status"`
+	TakenAt  time.Time `json:"taken_at"`
+	Ahead    int       `json:"ahead"`
 	// FollowPath is the mini-program page the printed QR code opens.
 	FollowPath string `json:"follow_path"`
 	// WaitMinutes is the estimated wait, rounded up; Windows serve the sector.

@@ -20,19 +20,19 @@ type mpTicketRequest struct {
 
 // mpTicketView is a ticket as the mini-program follows it.
 type mpTicketView struct {
-	ID         string     `json:"id"`
-	Number     string     `json:"number"`
-	Center     string     `json:"center"`
-	Sector     string     `json:"sector"`
-	SectorName string     `json:"sector_name"`
-	Status     string     `json:"status"`
-	Priority   string     `json:"priority,omitempty"`
+	ID         string `json:"id"`
+	Number     string `json:"number"`
+	Center     string `json:"center"`
+	Sector     string `json:"sector"`
+	SectorName string `json:"sector_name"`
+	Status     string `json:"status"`
+	Priority   string `json:"priority,omitempty"`
 	// Declared is a declared priority waiting for staff to confirm it.
-	Declared string `json:"declared,omitempty"`
-	TakenAt    time.Time  `json:"taken_at"`
-	Ahead      int        `json:"ahead"`
-	CalledAt   *time.Time `json:"called_at,omitempty"`
-	Window     string     `json:"window,omitempty"`
+	Declared string     `json:"declared,omitempty"`
+	TakenAt  time.Time  `json:"taken_at"`
+	Ahead    int        `json:"ahead"`
+	CalledAt *time.Time `json:"called_at,omitempty"`
+	Window   string     `json:"window,omitempty"`
 	// WaitMinutes is the estimated wait, rounded up; Windows serve the sector.
 	WaitMinutes int      `json:"wait_minutes"`
 	Windows     []string `json:"windows"`
