@@ -186,7 +186,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newOutboxCollector(st.outbox))
 	if cfg.Dev {
 		fmt.Fprintln(stdout, "DEVELOPMENT MODE: mini-program logins with code dev:<openid> are accepted without WeChat; cookies are not Secure. Never run a public server like this.")
 		if err := createDemoAdmin(ctx, svc, stdout); err != nil {

@@ -205,6 +205,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		`banhao_http_requests_total{method="GET",route="/api/v1/matters/:code",status="200"} 1`,
 		`banhao_http_requests_total{method="GET",route="/api/v1/matters/:code",status="404"} 1`,
 		`banhao_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`banhao_outbox_messages{status="pending"} 0`,
 		"go_goroutines",
 	} {
 		if code != 200 || !strings.Contains(metrics, want) {
@@ -231,6 +232,9 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		"wechat half-configured": {"BANHAO_WECHAT_APPID": "wx123"},
 		"log level":              {"BANHAO_LOG_LEVEL": "loud"},
 		"boolean":                {"BANHAO_SEED": "perhaps"},
+		"templates not JSON":     {"BANHAO_WECHAT_TEMPLATES": "queue_call=abc"},
+		"template of no kind":    {"BANHAO_WECHAT_TEMPLATES": `{"lottery": {"id": "t1"}}`},
+		"template without id":    {"BANHAO_WECHAT_TEMPLATES": `{"queue_call": {"fields": {"number": "character_string1"}}}`},
 	}
 	for name, env := range tests {
 		t.Run(name, func(t *testing.T) {
