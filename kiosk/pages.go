@@ -19,7 +19,7 @@ type pages struct {
 	views map[string]*template.Template
 }
 
-var pageNames = []string{"home", "search", "sector", "matter", "demo", "setup", "ticket", "checkin", "queue"}
+var pageNames = []string{"home", "search", "sector", "matter", "demo", "setup", "ticket", "checkin", "reactivate", "queue"}
 
 func newPages(d Deps) (*pages, error) {
 	funcs := template.FuncMap{
@@ -61,6 +61,9 @@ type view struct {
 	// the page's script keeps them current.
 	Queues []sectorQueue
 	Board  boardView
+	// Letters are the keys of 过号恢复: the letters that start the
+	// center's ticket numbers.
+	Letters []sectorLetter
 	// Print is "1" or "0" when the address asks the ticket pages to print
 	// or not to print (?print=1), whatever the kiosk's own setting says;
 	// empty leaves it to that setting.

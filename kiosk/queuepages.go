@@ -2,16 +2,19 @@ package kiosk
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/queue"
 )
 
-// The kiosk's queue pages: 取号 (/kiosk/ticket), 预约签到 (/kiosk/check-in)
-// and 排队情况 (/kiosk/queue), with the setup page that keeps a kiosk's ID
+// The kiosk's queue pages: 取号 (/kiosk/ticket), 预约签到 (/kiosk/check-in),
+// 过号恢复 (/kiosk/reactivate) and 排队情况 (/kiosk/queue), with the setup page that keeps a kiosk's ID
 // and secret in its browser (/kiosk/setup) and the QR code printed on a
 // ticket (/kiosk/qr.png). The pages call the signed kiosk API from the
 // browser (assets/static/kiosk-sign.js); the server only serves them.
@@ -38,6 +41,31 @@ type sectorQueue struct {
 	Code    string
 	Name    string
 	Waiting int
+}
+
+// sectorLetter is the letter that starts the ticket numbers of a sector,
+// with the sector's name, for the letter keys of 过号恢复.
+type sectorLetter struct {
+	Letter string
+	Name   string
+}
+
+// sectorLetters returns the letters of the center's ticket numbers in
+// alphabetical order, one key per letter. Should two sectors share a
+// letter (past the 26th), the key names the one queue.Service.Reactivate
+// looks the number up in: the last.
+func sectorLetters(sectors []catalog.Sector) []sectorLetter {
+	var out []sectorLetter
+	for _, s := range sectors {
+		l := queue.SectorLetter(s.Order)
+		if i := slices.IndexFunc(out, func(x sectorLetter) bool { return x.Letter == l }); i >= 0 {
+			out[i].Name = s.Name
+			continue
+		}
+		out = append(out, sectorLetter{Letter: l, Name: s.Name})
+	}
+	slices.SortFunc(out, func(a, b sectorLetter) int { return strings.Compare(a.Letter, b.Letter) })
+	return out
 }
 
 // printFlag reads ?print=1 / ?print=0, the address's say on printing.
@@ -110,6 +138,21 @@ func (p *pages) handleCheckInPage() fiber.Handler {
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return p.render(c, "checkin", view{Center: ce, Title: "预约签到", Print: printFlag(c)})
+	}
+}
+
+// handleReactivatePage serves 过号恢复: a citizen whose number was called
+// while they were away puts it back in line, once, by keying it in on
+// large letter and digit keys (a kiosk has no keyboard). A number taken
+// with an ID card needs that card in the reader.
+func (p *pages) handleReactivatePage() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ce, sectors, err := p.center(c.UserContext())
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return p.render(c, "reactivate", view{Center: ce, Title: "过号恢复", Letters: sectorLetters(sectors), Print: printFlag(c)})
 	}
 }
 

@@ -1,9 +1,9 @@
 // Package kiosk serves the lobby self-service kiosk: its pages (browse the
 // eleven sectors, read a matter's guide, search with the on-screen
-// keyboard, take a queue ticket, check in for an appointment, see the
-// queues) and the kiosk API under /api/v1/kiosk/, where every request is
-// signed by a registered kiosk and a citizen's session starts from their
-// ID card.
+// keyboard, take a queue ticket, check in for an appointment, put a
+// missed ticket back in line, see the queues) and the kiosk API under
+// /api/v1/kiosk/, where every request is signed by a registered kiosk and
+// a citizen's session starts from their ID card.
 package kiosk
 
 import (
@@ -57,10 +57,11 @@ func Routes(app *fiber.App, d Deps) error {
 	app.Get("/kiosk/search", p.handleSearch())
 	app.Get("/kiosk/sectors/:code", p.handleSector())
 	app.Get("/kiosk/matters/:code", p.handleMatter())
-	// The queue pages: 取号, 预约签到, 排队情况, the kiosk's setup and the
-	// QR code printed on a ticket.
+	// The queue pages: 取号, 预约签到, 过号恢复, 排队情况, the kiosk's setup
+	// and the QR code printed on a ticket.
 	app.Get("/kiosk/ticket", p.handleTicketPage())
 	app.Get("/kiosk/check-in", p.handleCheckInPage())
+	app.Get("/kiosk/reactivate", p.handleReactivatePage())
 	app.Get("/kiosk/queue", p.handleQueuePage())
 	app.Get("/kiosk/setup", p.handleSetup())
 	app.Get("/kiosk/qr.png", handleTicketQR())

@@ -732,7 +732,10 @@ const priorityLabels = {
 const ticketStatusLabels = { called: "已呼叫，等候群众到窗口", parked: "已挂起" };
 
 // The chosen window and the ticket at it survive a reload: a clerk who
-// refreshes the page mid-service still sees whom they are serving.
+// refreshes the page mid-service still sees whom they are serving. The
+// server has the last word: once signed in, the panel asks which tickets
+// are open at the window (GET .../tickets), so that another computer, or
+// a browser that lost its storage, picks them up too.
 const windowKey = "banhao.console.window";
 const ticketKey = "banhao.console.ticket";
 
@@ -771,6 +774,9 @@ if (calling) {
     current = null;
   }
   let busy = false;
+  // others is how many more tickets are open at the window besides the one
+  // shown: the panel takes the next one up when the current one is done.
+  let others = 0;
 
   const say = (text) => {
     message.hidden = true;
@@ -839,11 +845,56 @@ if (calling) {
       windowSelect.value = mine.id;
       signedIn = mine.id;
       signOut.hidden = false;
-    } else if (saved && windowNames.has(saved)) {
+      store(windowKey, mine.id);
+      await recover(mine.id, "");
+      return;
+    }
+    if (saved && windowNames.has(saved)) {
       windowSelect.value = saved;
-      await signIn(saved);
+      if (await signIn(saved)) return;
     }
     show();
+  };
+
+  // fromServer is a ticket of the window's list as the panel keeps it.
+  const fromServer = (item, win) => ({
+    id: item.ticket_id, number: item.number, sector: item.sector, priority: item.priority || "",
+    window: win, windowName: windowNames.get(win) || "", calls: item.calls, status: item.status,
+  });
+
+  // recover makes the panel agree with the server about the tickets called
+  // or parked at the window: it keeps the ticket it has if the server still
+  // lists it there, drops it if not, and otherwise takes up the earliest
+  // called. lead is said before what changed.
+  const recover = async (win, lead) => {
+    const r = await api("GET", `/api/v1/staff/windows/${encodeURIComponent(win)}/tickets`);
+    if (!r.ok) {
+      if (sessionEnded(r)) return;
+      show();
+      fail({ detail: `无法查询本窗口正在办理的号码：${r.problem.detail}` });
+      return;
+    }
+    const open = (r.data.items || [])
+      .filter((i) => i.status === "called" || i.status === "parked")
+      .sort((a, b) => Date.parse(a.called_at) - Date.parse(b.called_at));
+    const notes = [];
+    const kept = current && current.window === win ? open.find((i) => i.ticket_id === current.id) : null;
+    if (kept) {
+      current = { ...current, calls: kept.calls, status: kept.status };
+    } else {
+      if (current) notes.push(`${current.number} 号已不在本窗口待办（可能已在其他电脑上处理），已从面板移除。`);
+      current = open.length ? fromServer(open[0], win) : null;
+      if (current) notes.push(`已接回本窗口未办完的 ${current.number} 号（${ticketStatusLabels[current.status] || current.status}）。`);
+    }
+    const rest = open.filter((i) => !current || i.ticket_id !== current.id);
+    others = rest.length;
+    if (others) {
+      notes.push(`本窗口另有 ${others} 个号码未办完（${rest.map((i) => i.number).join("、")}），办完当前号码后依次显示。`);
+    }
+    show();
+    const text = [lead, ...notes].filter(Boolean).join("");
+    if (text) say(text);
+    if (current && !kept) panel.focus();
   };
 
   // signIn opens a window for this clerk: only the clerk signed in calls there.
@@ -859,7 +910,7 @@ if (calling) {
     signedIn = win;
     signOut.hidden = false;
     store(windowKey, win);
-    say(`已签入${r.data.name}，可以叫号。`);
+    await recover(win, `已签入${r.data.name}，可以叫号。`);
     return true;
   };
 
@@ -983,13 +1034,20 @@ if (calling) {
         return;
       }
       current = null;
-      show();
-      if (act === "transfer") say(`${d.number} 号已转到${sectorName.get(d.sector) || d.sector}，重新排队。`);
-      else if (act === "recall") say(`${d.number} 号呼叫 ${t.calls} 次未到，已过号。`);
-      else say(`${d.number} 号${done[act] || "已处理"}。`);
+      let text = `${d.number} 号${done[act] || "已处理"}。`;
+      if (act === "transfer") text = `${d.number} 号已转到${sectorName.get(d.sector) || d.sector}，重新排队。`;
+      else if (act === "recall") text = `${d.number} 号呼叫 ${t.calls} 次未到，已过号。`;
+      if (others) {
+        // More were open at the window: take up the next.
+        await recover(t.window, text);
+        if (current) return;
+      } else {
+        show();
+        say(text);
+      }
       callNext.focus();
     });
   });
 
-  loadWindows();
+  run(loadWindows);
 }

@@ -1,4 +1,4 @@
-// What the kiosk's 取号 and 预约签到 pages share: the signed call with its
+// What the kiosk's 取号, 预约签到 and 过号恢复 pages share: the signed call with its
 // failures turned into something to show, the card in the reader, the
 // "printed" ticket, the refusal in plain Chinese, and printing.
 import { NotConfigured, cardSession, credentials, hasPrinter, signedFetch } from "/static/kiosk-sign.js";
@@ -61,26 +61,33 @@ export async function call(method, path, payload, session) {
   }
 }
 
-/** problemOf turns a failed call into {code, title, detail} to show. */
-export function problemOf(r) {
+/**
+ * problemOf turns a failed call into {code, title, detail} to show; own
+ * maps codes to a page's own titles where the shared ones would mislead
+ * (not_found is an appointment on 预约签到 but a ticket on 过号恢复).
+ */
+export function problemOf(r, own = {}) {
   if (r.problem) return r.problem;
   const p = r.data || {};
   const code = p.code || "";
   const fields = Array.isArray(p.errors) ? p.errors.map((e) => e.message).filter(Boolean) : [];
   const detail = [p.detail, ...fields].filter(Boolean).join("；") || "请稍后再试，或到综合受理窗口咨询。";
-  return { code, title: titles[code] || "暂时无法办理", detail };
+  return { code, title: own[code] || titles[code] || "暂时无法办理", detail };
 }
 
 /**
- * showProblem shows a refusal; offerTicket adds the 取普通号 button, for a
- * citizen whose appointment cannot be signed in.
+ * showProblem shows a refusal; offerTicket adds the button to 取号, for a
+ * citizen whose appointment cannot be signed in (labelled 取普通号) or
+ * whose ticket cannot come back (offerTicket is then the label).
  */
 export function showProblem(p, offerTicket = false) {
   const box = $("problem");
   box.dataset.code = p.code || "";
   $("problem-title").textContent = p.title;
   $("problem-detail").textContent = p.detail;
-  $("problem-take").hidden = !offerTicket;
+  const take = $("problem-take");
+  take.textContent = typeof offerTicket === "string" ? offerTicket : "取普通号";
+  take.hidden = !offerTicket;
   box.hidden = false;
   box.scrollIntoView({ block: "nearest" });
 }

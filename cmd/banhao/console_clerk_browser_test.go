@@ -19,10 +19,13 @@ import (
 // answer, not a fault.
 var clerkExpectedFailures = regexp.MustCompile(`Failed to load resource: the server responded with a status of (400|401|404|429)`)
 
-// TestBrowserConsoleClerk serves two walk-ins at a window from the clerk's
+// TestBrowserConsoleClerk serves walk-ins at a window from the clerk's
 // calling panel: choose the window (remembered across a reload), call,
-// recall, complete, call, no-show, and call into an empty queue. The page
-// with a ticket shown is checked with axe-core.
+// recall, complete, call, no-show, and call into an empty queue; then the
+// browser forgets its storage (another computer) and the panel takes up
+// from the server the ticket parked at the window, several open tickets
+// one after the other, and drops a remembered ticket the server no longer
+// lists. The page with a ticket shown is checked with axe-core.
 func TestBrowserConsoleClerk(t *testing.T) {
 	requireChromium(t)
 	started := time.Now()
@@ -46,6 +49,8 @@ func TestBrowserConsoleClerk(t *testing.T) {
 		}
 	}
 	srv.createStaff(t, "clerk", "clerk")
+	// parked is the panel's remembered C003, kept to play a stale browser.
+	var parked string
 
 	b := newDeskBrowser(t)
 	shots := screenshotDir(t)
@@ -189,6 +194,96 @@ func TestBrowserConsoleClerk(t *testing.T) {
 				t.Errorf("an empty queue is shown as an error: %q", text(t, "#calling-message"))
 			}
 			saveDeskScreenshot(t, b, filepath.Join(shots, "console-clerk-empty.png"))
+		}},
+		{"a parked ticket comes back after the browser forgets it", func(t *testing.T) {
+			if code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"housing-fund"}`); code != http.StatusCreated || !strings.Contains(body, `"number":"C003"`) {
+				t.Fatalf("take C003: %d %s", code, body)
+			}
+			callNext(t)
+			waitTicket(t, "C003")
+			press(t, "park")
+			waitStatus(t, "C003 号已挂起")
+			parked = get(t, b, "read the remembered ticket", chromedp.Evaluate[string](`localStorage.getItem("banhao.console.ticket") || ""`))
+			if !strings.Contains(parked, `"C003"`) {
+				t.Fatalf("the panel remembers %q, want C003", parked)
+			}
+			// Another computer, or a browser that lost its storage.
+			b.do(t, "clear localStorage", chromedp.Evaluate[chromedp.Void](`localStorage.clear()`))
+			b.do(t, "reload the page", chromedp.Reload())
+			waitTicket(t, "C003")
+			waitStatus(t, "已接回本窗口未办完的 C003 号（已挂起）")
+			if got := text(t, "#ticket-status") + "|" + text(t, "#ticket-window") + "|" + text(t, "#ticket-sector"); got != "已挂起|1号窗口|住房公积金" {
+				t.Errorf("recovered ticket facts = %q, want 已挂起|1号窗口|住房公积金", got)
+			}
+			if !visible(t, `[data-act="resume"]`) || visible(t, `[data-act="complete"]`) {
+				t.Error("the recovered parked ticket does not offer 恢复 alone")
+			}
+			if v := get(t, b, "read the chosen window", chromedp.Value(chromedp.CSS("#calling-window"))); v != w.ID {
+				t.Errorf("after the storage was cleared the window select shows %q, want the window the clerk is signed in to", v)
+			}
+			if got := get(t, b, "read the remembered ticket", chromedp.Evaluate[string](`localStorage.getItem("banhao.console.ticket") || ""`)); !strings.Contains(got, `"C003"`) {
+				t.Errorf("the recovered ticket is not remembered again: %q", got)
+			}
+			saveDeskScreenshot(t, b, filepath.Join(shots, "console-clerk-recovered.png"))
+			checkAxe(t, b, "clerk's home with a recovered ticket")
+			press(t, "resume")
+			waitStatus(t, "C003 号已恢复办理")
+			if got := text(t, "#ticket-status"); got != "已呼叫，等候群众到窗口" {
+				t.Errorf("after 恢复 the status reads %q", got)
+			}
+			press(t, "complete")
+			waitCleared(t)
+			waitStatus(t, "C003 号已办结")
+		}},
+		{"a remembered ticket the server no longer lists is dropped", func(t *testing.T) {
+			b.do(t, "remember the finished C003", chromedp.Evaluate[chromedp.Void](
+				`localStorage.setItem("banhao.console.ticket", `+jsString(parked)+`)`))
+			b.do(t, "reload the page", chromedp.Reload())
+			waitStatus(t, "C003 号已不在本窗口待办")
+			if visible(t, "#calling-ticket") {
+				t.Errorf("the finished C003 is still shown: %q", text(t, "#calling-ticket"))
+			}
+			if got := get(t, b, "read the remembered ticket", chromedp.Evaluate[string](`localStorage.getItem("banhao.console.ticket") || ""`)); got != "" {
+				t.Errorf("the dropped ticket is still remembered: %q", got)
+			}
+		}},
+		{"several open tickets come back one after the other", func(t *testing.T) {
+			// The clerk parks C004 and calls C005 from another computer.
+			clerk := srv.login(t, "clerk", testPassword)
+			for _, want := range []string{"C004", "C005"} {
+				if code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"housing-fund"}`); code != http.StatusCreated || !strings.Contains(body, `"number":"`+want+`"`) {
+					t.Fatalf("take %s: %d %s", want, code, body)
+				}
+			}
+			code, _, body := srv.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil)
+			var c struct {
+				TicketID string `json:"ticket_id"`
+				Number   string `json:"number"`
+			}
+			if err := json.Unmarshal([]byte(body), &c); err != nil || code != http.StatusOK || c.Number != "C004" {
+				t.Fatalf("call C004 elsewhere: %d %s", code, body)
+			}
+			if code, _, body := srv.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/tickets/"+c.TicketID+"/park", clerk, nil); code != http.StatusOK {
+				t.Fatalf("park C004 elsewhere: %d %s", code, body)
+			}
+			if code, _, body := srv.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil); code != http.StatusOK || !strings.Contains(body, `"number":"C005"`) {
+				t.Fatalf("call C005 elsewhere: %d %s", code, body)
+			}
+			b.do(t, "reload the page", chromedp.Reload())
+			// The earliest called first, and the other one counted.
+			waitTicket(t, "C004")
+			waitStatus(t, "另有 1 个号码未办完（C005）")
+			press(t, "resume")
+			waitStatus(t, "C004 号已恢复办理")
+			press(t, "complete")
+			waitTicket(t, "C005")
+			waitStatus(t, "C004 号已办结")
+			if !strings.Contains(text(t, "#calling-status"), "已接回本窗口未办完的 C005 号") {
+				t.Errorf("after C004 the status reads %q, want C005 taken up", text(t, "#calling-status"))
+			}
+			press(t, "complete")
+			waitCleared(t)
+			waitStatus(t, "C005 号已办结")
 		}},
 	}
 	for _, s := range steps {
