@@ -1,12 +1,14 @@
 // Package console is the staff HTTP API (/api/v1/staff/) and the staff
 // console pages (/console/): login and sessions, staff and courier
-// accounts, kiosks, the audit log, and catalog administration.
+// accounts, kiosks, the audit log, catalog administration, and the
+// working-day calendar.
 package console
 
 import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/banhao/banhao/internal/audit"
+	"github.com/banhao/banhao/internal/calendar"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
@@ -21,6 +23,8 @@ type Deps struct {
 	Kiosks   *identity.Kiosks
 	Citizens *identity.Citizens
 	Queue    *queue.Service
+	// Calendars are the working-day calendars administrators edit.
+	Calendars *calendar.Service
 	// SecureCookies marks the session cookies Secure (HTTPS only).
 	SecureCookies bool
 	// LoginsPerMinute caps login attempts per client address.
@@ -64,4 +68,10 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/matters/:code/versions/:version", admin, handleMatterVersion(d.Catalog))
 	staff.Put("/matters/:code", admin, handleMatterRevise(d.Catalog))
 	staff.Post("/matters/:code/retire", admin, handleMatterRetire(d.Catalog))
+
+	supervise := requireRole(ids, identity.RoleAdmin, identity.RoleSupervisor)
+	staff.Get("/calendars", supervise, handleCalendarList(d.Calendars))
+	staff.Get("/calendars/:year", supervise, handleCalendarGet(d.Calendars))
+	staff.Get("/calendars/:year/versions/:version", supervise, handleCalendarVersion(d.Calendars))
+	staff.Put("/calendars/:year", admin, handleCalendarRevise(d.Calendars))
 }

@@ -4,11 +4,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -60,6 +60,7 @@ type stores struct {
 	appts    queue.AppointmentStore
 	outbox   notify.Store
 	audit    audit.Store
+	calendar calendar.Store
 	ping     func(context.Context) error
 	close    func() error
 	desc     string
@@ -82,6 +83,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			appts:    mongo.NewAppointmentStore(db),
 			outbox:   mongo.NewOutboxStore(db),
 			audit:    mongo.NewAuditStore(db),
+			calendar: mongo.NewCalendarStore(db),
 			ping:     db.Ping,
 			close: func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -107,6 +109,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		appts:    sqlite.NewAppointmentStore(db),
 		outbox:   sqlite.NewOutboxStore(db),
 		audit:    sqlite.NewAuditStore(db),
+		calendar: sqlite.NewCalendarStore(db),
 		ping:     db.Ping,
 		close:    db.Close,
 		desc:     "SQLite " + path,
@@ -184,6 +187,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := cat.Refresh(ctx); err != nil {
 		return fmt.Errorf("build search index: %w", err)
 	}
+	if err := svc.calendar.Refresh(ctx); err != nil {
+		return fmt.Errorf("load working-day calendars: %w", err)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newOutboxCollector(st.outbox))
@@ -214,6 +220,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	go func() {
 		defer close(refreshed)
 		refreshLoop(bg, cfg.CatalogRefresh, log, "catalog search refresh", cat.Refresh)
+	}()
+	calendars := make(chan struct{})
+	go func() {
+		defer close(calendars)
+		refreshLoop(bg, cfg.CatalogRefresh, log, "calendar refresh", svc.calendar.Refresh)
 	}()
 	swept := make(chan struct{})
 	go func() {
@@ -260,6 +271,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	stopBG()
 	<-refreshed
+	<-calendars
 	<-swept
 	<-noShows
 	<-sent
@@ -270,6 +282,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 type services struct {
 	audit    *audit.Log
 	catalog  *catalog.Service
+	calendar *calendar.Service
 	identity *identity.Service
 	citizens *identity.Citizens
 	kiosks   *identity.Kiosks
@@ -289,24 +302,26 @@ func clock(cfg config) func() time.Time {
 	return func() time.Time { return cfg.DevNow.Add(time.Since(start)) }
 }
 
-// hours adapts the working-day calendar to the queue's needs.
-type hours struct{ cal *calendar.Calendar }
+// hours adapts the working-day calendars to the queue's needs. Each call
+// reads the calendars in force (one atomic load), so an administrator's
+// edit applies to the next ticket.
+type hours struct{ cals *calendar.Service }
 
-func (h hours) OpenAt(center string, t time.Time) bool { return h.cal.ForCenter(center).OpenAt(t) }
+func (h hours) OpenAt(center string, t time.Time) bool { return h.cals.Book().OpenAt(center, t) }
 func (h hours) NextOpening(center string, t time.Time) time.Time {
-	return h.cal.ForCenter(center).NextOpening(t)
+	return h.cals.Book().NextOpening(center, t)
 }
 
 func (h hours) OpenSpans(center string, day time.Time) []queue.Span {
 	var out []queue.Span
-	for _, s := range h.cal.ForCenter(center).OpenSpans(calendar.DayOf(day)) {
+	for _, s := range h.cals.Book().OpenSpans(center, calendar.DayOf(day)) {
 		out = append(out, queue.Span{From: s.From, To: s.To})
 	}
 	return out
 }
 
 func (h hours) ClosedReason(center string, day time.Time) string {
-	if name, ok := h.cal.HolidayName(calendar.DayOf(day)); ok {
+	if name, ok := h.cals.Book().HolidayName(calendar.DayOf(day)); ok {
 		return name
 	}
 	return "休息日"
@@ -314,15 +329,11 @@ func (h hours) ClosedReason(center string, day time.Time) string {
 
 func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (*services, error) {
 	now := clock(cfg)
-	b, err := assets.FS.ReadFile("calendar/2026.json")
-	if err != nil {
-		return nil, fmt.Errorf("read calendar: %w", err)
-	}
-	cal, err := calendar.Parse(bytes.NewReader(b))
+	al := audit.NewLog(st.audit, now)
+	cals, err := newCalendars(st.calendar, al, log, now)
 	if err != nil {
 		return nil, err
 	}
-	al := audit.NewLog(st.audit, now)
 	wx, err := newWeChat(cfg)
 	if err != nil {
 		return nil, err
@@ -336,10 +347,11 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 	}
 	outbox := notify.NewOutbox(st.outbox, recipients{st.citizens}, sender, log, now, notify.OutboxConfig{})
 	return &services{
-		audit:   al,
-		catalog: cat,
+		audit:    al,
+		catalog:  cat,
+		calendar: cals,
 		queue: queue.NewService(st.queue, cat, al, log, now, queue.Config{
-			Calendar: hours{cal}, Location: cal.Location(), Appointments: st.appts, Booking: queue.DefaultBookingConfig(),
+			Calendar: hours{cals}, Location: cals.Location(), Appointments: st.appts, Booking: queue.DefaultBookingConfig(),
 			Notifier: outbox,
 		}),
 		outbox:   outbox,
@@ -348,6 +360,29 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, login, al, log, now, identity.CitizensConfig{DevLogin: cfg.Dev}),
 		kiosks:   identity.NewKiosks(st.kiosks, st.sessions, keys, al, log, now),
 	}, nil
+}
+
+// newCalendars returns the calendar service seeded with the yearly
+// calendars shipped in assets/calendar, which the store takes for the
+// years it has none of.
+func newCalendars(store calendar.Store, al *audit.Log, log *slog.Logger, now func() time.Time) (*calendar.Service, error) {
+	names, err := fs.Glob(assets.FS, "calendar/*.json")
+	if err != nil {
+		return nil, fmt.Errorf("list calendars: %w", err)
+	}
+	var seeds [][]byte
+	for _, name := range names {
+		b, err := assets.FS.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("read calendar: %w", err)
+		}
+		seeds = append(seeds, b)
+	}
+	cals, err := calendar.NewService(store, al, log, now, seeds...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", names, err)
+	}
+	return cals, nil
 }
 
 // openKeys returns the keyring that seals personal data: BANHAO_DATA_KEY,
@@ -387,7 +422,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Queue: svc.queue, Staff: svc.identity, CourierLoginsPerMinute: cfg.LoginsPerMinute})
 	console.Routes(app, console.Deps{
-		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens, Queue: svc.queue,
+		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens, Queue: svc.queue, Calendars: svc.calendar,
 		SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,
 	})
 	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat}); err != nil {

@@ -14,6 +14,12 @@
 // assets/calendar) and holds no clock and no storage: callers pass the
 // instant or the date they mean. A Calendar never changes once built and
 // is safe for concurrent use.
+//
+// A Book puts the years together, answering each date with its own
+// year's Calendar. The Service keeps the Book in force: it starts from the
+// shipped files, lets an administrator edit a year as a new version in
+// the Store (refusing stale edits and bad data), and swaps in a new Book
+// on every change, its own or, on Refresh, another server's.
 package calendar
 
 import (
@@ -200,6 +206,9 @@ func (w *Week) On(wd time.Weekday) *Hours {
 // weekdayKeys are the JSON names of the days, indexed by time.Weekday.
 var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
+// weekdayNames are the days' Chinese names, for error reasons.
+var weekdayNames = [7]string{"星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"}
+
 // Holiday is a run of public holiday days (放假), such as 春节 from
 // 2026-02-15 to 2026-02-23. The weekend days inside the run are listed
 // too, as the State Council's notice counts them.
@@ -316,14 +325,40 @@ func Parse(r io.Reader) (*Calendar, error) {
 // centerCode has the shape of a catalog center code.
 var centerCode = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,63}$`)
 
-// New checks cfg as Parse does and builds its Calendar.
+// ConfigError is a mistake in a calendar's data that New found. Its
+// Field and Reason let an editing screen point at the wrong entry; its
+// Error text, in English, is for logs and start-up failures.
+type ConfigError struct {
+	// Field is the JSON path of the wrong value, e.g. "holidays[1].to" or
+	// "hours.tue.lunch_start"; a whole entry, e.g. "holidays[4]", when the
+	// entry as a whole is wrong.
+	Field string
+	// Reason says in Chinese what is wrong, for the administrator who
+	// edits the calendar.
+	Reason string
+	msg    string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string { return "calendar: " + e.msg }
+
+func configErr(field, reason, format string, args ...any) *ConfigError {
+	return &ConfigError{Field: field, Reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// New checks cfg as Parse does and builds its Calendar. A mistake in cfg
+// is reported as a *ConfigError.
 func New(cfg Config) (*Calendar, error) {
 	if cfg.Year < 2000 || cfg.Year > 2100 {
-		return nil, fmt.Errorf("calendar: year %d: want a year from 2000 to 2100", cfg.Year)
+		return nil, configErr("year", "年份须在 2000 到 2100 之间", "year %d: want a year from 2000 to 2100", cfg.Year)
 	}
 	loc, err := location(cfg.TimeZone)
 	if err != nil {
-		return nil, fmt.Errorf("calendar: time_zone: %w", err)
+		reason := "不认识的时区，请填写 IANA 时区名，例如 Asia/Shanghai"
+		if cfg.TimeZone == "Local" {
+			reason = "请写明服务中心所在的时区，例如 Asia/Shanghai"
+		}
+		return nil, configErr("time_zone", reason, "time_zone: %v", err)
 	}
 	c := &Calendar{
 		year:     cfg.Year,
@@ -331,55 +366,63 @@ func New(cfg Config) (*Calendar, error) {
 		holidays: map[Day]string{},
 		makeup:   map[Day]string{},
 	}
-	date := func(s string) (Day, error) {
+	// date reads the value s of field (its JSON path) of entry where.
+	date := func(field, where, s string) (Day, error) {
+		name := field[strings.LastIndexByte(field, '.')+1:]
 		d, err := parseDay(s)
-		if err == nil && d.Year != cfg.Year {
-			err = fmt.Errorf("%s is not in %d", d, cfg.Year)
+		if err != nil {
+			return Day{}, configErr(field, "日期须为 YYYY-MM-DD 格式的有效日期，例如 2026-10-01", "%s: %s: %v", where, name, err)
 		}
-		return d, err
+		if d.Year != cfg.Year {
+			return Day{}, configErr(field, fmt.Sprintf("日期不在 %d 年内", cfg.Year), "%s: %s: %s is not in %d", where, name, d, cfg.Year)
+		}
+		return d, nil
 	}
 	for i, h := range cfg.Holidays {
-		where := fmt.Sprintf("holidays[%d] %q", i, h.Name)
+		path := fmt.Sprintf("holidays[%d]", i)
+		where := fmt.Sprintf("%s %q", path, h.Name)
 		if strings.TrimSpace(h.Name) == "" {
-			return nil, fmt.Errorf("calendar: %s: name is empty", where)
+			return nil, configErr(path+".name", "请填写节日名称", "%s: name is empty", where)
 		}
-		from, err := date(h.From)
+		from, err := date(path+".from", where, h.From)
 		if err != nil {
-			return nil, fmt.Errorf("calendar: %s: from: %w", where, err)
+			return nil, err
 		}
 		to := from
 		if h.To != "" {
-			if to, err = date(h.To); err != nil {
-				return nil, fmt.Errorf("calendar: %s: to: %w", where, err)
+			if to, err = date(path+".to", where, h.To); err != nil {
+				return nil, err
 			}
 		}
 		if to.Before(from) {
-			return nil, fmt.Errorf("calendar: %s: to %s is before from %s", where, to, from)
+			return nil, configErr(path+".to", "结束日期早于开始日期", "%s: to %s is before from %s", where, to, from)
 		}
 		for d := from; !d.After(to); d = d.AddDays(1) {
 			if other, dup := c.holidays[d]; dup {
-				return nil, fmt.Errorf("calendar: %s: %s is already a holiday of %q", where, d, other)
+				return nil, configErr(path, fmt.Sprintf("%s 已是“%s”的假日，假期不能重叠", d, other), "%s: %s is already a holiday of %q", where, d, other)
 			}
 			c.holidays[d] = h.Name
 		}
 	}
 	for i, m := range cfg.MakeupDays {
-		where := fmt.Sprintf("makeup_days[%d] %q", i, m.Name)
+		path := fmt.Sprintf("makeup_days[%d]", i)
+		where := fmt.Sprintf("%s %q", path, m.Name)
 		if strings.TrimSpace(m.Name) == "" {
-			return nil, fmt.Errorf("calendar: %s: name is empty", where)
+			return nil, configErr(path+".name", "请填写调休上班的原因，例如“春节调休上班”", "%s: name is empty", where)
 		}
-		d, err := date(m.Date)
+		d, err := date(path+".date", where, m.Date)
 		if err != nil {
-			return nil, fmt.Errorf("calendar: %s: date: %w", where, err)
+			return nil, err
 		}
 		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			return nil, fmt.Errorf("calendar: %s: %s is a %s, a working day already", where, d, wd)
+			return nil, configErr(path+".date", fmt.Sprintf("%s 是%s，本来就是工作日；调休上班日须为星期六或星期日", d, weekdayNames[wd]),
+				"%s: %s is a %s, a working day already", where, d, wd)
 		}
 		if h, ok := c.holidays[d]; ok {
-			return nil, fmt.Errorf("calendar: %s: %s is also a holiday of %q", where, d, h)
+			return nil, configErr(path+".date", fmt.Sprintf("%s 同时是“%s”的假日", d, h), "%s: %s is also a holiday of %q", where, d, h)
 		}
 		if _, dup := c.makeup[d]; dup {
-			return nil, fmt.Errorf("calendar: %s: %s is listed twice", where, d)
+			return nil, configErr(path+".date", fmt.Sprintf("%s 重复列出", d), "%s: %s is listed twice", where, d)
 		}
 		c.makeup[d] = m.Name
 	}
@@ -387,7 +430,7 @@ func New(cfg Config) (*Calendar, error) {
 	if cfg.MakeupHours != "" {
 		i := slices.Index(weekdayKeys[:], cfg.MakeupHours)
 		if i < int(time.Monday) || i > int(time.Friday) {
-			return nil, fmt.Errorf("calendar: makeup_hours %q: want one of mon, tue, wed, thu, fri", cfg.MakeupHours)
+			return nil, configErr("makeup_hours", "须为 mon、tue、wed、thu、fri 之一", "makeup_hours %q: want one of mon, tue, wed, thu, fri", cfg.MakeupHours)
 		}
 		c.makeupAs = time.Weekday(i)
 	}
@@ -395,7 +438,9 @@ func New(cfg Config) (*Calendar, error) {
 		return nil, err
 	}
 	if c.hours.On(c.makeupAs) == nil {
-		return nil, fmt.Errorf("calendar: hours: %s is closed, but make-up days keep its hours", weekdayKeys[c.makeupAs])
+		wd := weekdayKeys[c.makeupAs]
+		return nil, configErr("makeup_hours", fmt.Sprintf("调休上班日沿用%s的办公时间，但%s不办公", weekdayNames[c.makeupAs], weekdayNames[c.makeupAs]),
+			"hours: %s is closed, but make-up days keep its hours", wd)
 	}
 	c.centers = map[string]*Calendar{}
 	c.base = c
@@ -406,7 +451,7 @@ func New(cfg Config) (*Calendar, error) {
 	slices.Sort(codes) // report the first bad center the same way every time
 	for _, code := range codes {
 		if !centerCode.MatchString(code) {
-			return nil, fmt.Errorf("calendar: centers %q: not a center code", code)
+			return nil, configErr("centers."+code, "不是服务中心编码", "centers %q: not a center code", code)
 		}
 		cc := *c
 		if err := cc.setHours("centers."+code, cfg.Centers[code]); err != nil {
@@ -448,27 +493,41 @@ func (c *Calendar) setHours(where string, w Week) error {
 		}
 		spans, err := h.spans()
 		if err != nil {
-			return fmt.Errorf("calendar: %s.%s: %w", where, weekdayKeys[wd], err)
+			day := where + "." + weekdayKeys[wd]
+			err.Field = day + "." + err.Field
+			err.msg = day + ": " + err.msg
+			return err
 		}
 		c.periods[wd] = spans
 		open = true
 	}
 	if !open {
-		return fmt.Errorf("calendar: %s: no day has opening hours", where)
+		return configErr(where, "每周至少要有一天办公", "%s: no day has opening hours", where)
 	}
 	c.hours = w
 	return nil
 }
 
-// spans checks the order of h's times and lists its periods.
-func (h *Hours) spans() ([]span, error) {
+// clockNames are the Chinese names of the times of Hours, for error reasons.
+var clockNames = map[string]string{
+	"open": "开始办公时间", "lunch_start": "午休开始时间", "lunch_end": "午休结束时间",
+	"close": "结束办公时间", "extended_until": "延时服务结束时间",
+}
+
+// spans checks the order of h's times and lists its periods. An error's
+// Field is the name of the wrong time, for the caller to prefix.
+func (h *Hours) spans() ([]span, *ConfigError) {
 	type field struct{ name, value string }
 	fields := []field{{"open", h.Open}}
 	switch {
 	case h.LunchStart != "" && h.LunchEnd != "":
 		fields = append(fields, field{"lunch_start", h.LunchStart}, field{"lunch_end", h.LunchEnd})
 	case h.LunchStart != "" || h.LunchEnd != "":
-		return nil, errors.New("lunch_start and lunch_end go together")
+		missing := "lunch_end"
+		if h.LunchStart == "" {
+			missing = "lunch_start"
+		}
+		return nil, configErr(missing, "午休开始时间和结束时间须同时填写", "lunch_start and lunch_end go together")
 	}
 	fields = append(fields, field{"close", h.Close})
 	if h.ExtendedUntil != "" {
@@ -478,7 +537,7 @@ func (h *Hours) spans() ([]span, error) {
 	for i, f := range fields {
 		m, ok := parseClock(f.value)
 		if !ok {
-			return nil, fmt.Errorf("%s %q: want a time of day HH:MM", f.name, f.value)
+			return nil, configErr(f.name, "须为 HH:MM 格式的时刻，例如 08:30", "%s %q: want a time of day HH:MM", f.name, f.value)
 		}
 		mins[i] = m
 		if i == 0 {
@@ -487,10 +546,12 @@ func (h *Hours) spans() ([]span, error) {
 		prev := fields[i-1]
 		if f.name == "extended_until" {
 			if m < mins[i-1] {
-				return nil, fmt.Errorf("extended_until %s is before close %s", f.value, prev.value)
+				return nil, configErr(f.name, fmt.Sprintf("%s %s 早于%s %s", clockNames[f.name], f.value, clockNames[prev.name], prev.value),
+					"extended_until %s is before close %s", f.value, prev.value)
 			}
 		} else if m <= mins[i-1] {
-			return nil, fmt.Errorf("%s %s is not after %s %s", f.name, f.value, prev.name, prev.value)
+			return nil, configErr(f.name, fmt.Sprintf("%s %s 须晚于%s %s", clockNames[f.name], f.value, clockNames[prev.name], prev.value),
+				"%s %s is not after %s %s", f.name, f.value, prev.name, prev.value)
 		}
 	}
 	service := Regular
@@ -604,19 +665,25 @@ func (c *Calendar) OpenAt(t time.Time) bool {
 // is open — t itself if it is open then — in the center's zone. It
 // returns the zero Time if the hall never opens within two years.
 func (c *Calendar) NextOpening(t time.Time) time.Time {
-	t = t.In(c.loc)
-	if c.OpenAt(t) {
+	return nextOpening(c.loc, t, func(Day) *Calendar { return c })
+}
+
+// nextOpening is NextOpening on the calendar that cal gives for each day,
+// so that a search may run on into the next year's calendar.
+func nextOpening(loc *time.Location, t time.Time, cal func(Day) *Calendar) time.Time {
+	t = t.In(loc)
+	today := DayOf(t)
+	if cal(today).OpenAt(t) {
 		return t
 	}
-	today := DayOf(t)
 	sec := t.Hour()*3600 + t.Minute()*60 + t.Second()
 	for i := range 2*366 + 7 {
 		d := today.AddDays(i)
-		for _, s := range c.spansOn(d) {
+		for _, s := range cal(d).spansOn(d) {
 			if s.period == Lunch || (i == 0 && s.from*60 <= sec) {
 				continue
 			}
-			return time.Date(d.Year, d.Month, d.Day, s.from/60, s.from%60, 0, 0, c.loc)
+			return time.Date(d.Year, d.Month, d.Day, s.from/60, s.from%60, 0, 0, loc)
 		}
 	}
 	return time.Time{}
@@ -629,6 +696,10 @@ func (c *Calendar) NextOpening(t time.Time) time.Time {
 // |n|th working day before d, for reminders ahead of a deadline;
 // WorkingDaysBetween undoes it exactly only when d is a working day.
 func (c *Calendar) WorkingDaysAfter(d Day, n int) Day {
+	return workingDaysAfter(c.IsWorkingDay, d, n)
+}
+
+func workingDaysAfter(isWorking func(Day) bool, d Day, n int) Day {
 	d = d.norm()
 	step := 1
 	if n < 0 {
@@ -636,7 +707,7 @@ func (c *Calendar) WorkingDaysAfter(d Day, n int) Day {
 	}
 	for n > 0 {
 		d = d.AddDays(step)
-		if c.IsWorkingDay(d) {
+		if isWorking(d) {
 			n--
 		}
 	}
@@ -646,6 +717,10 @@ func (c *Calendar) WorkingDaysAfter(d Day, n int) Day {
 // WorkingDaysBetween counts the working days after a up to and including
 // b, the inverse of WorkingDaysAfter; it is negative if b is before a.
 func (c *Calendar) WorkingDaysBetween(a, b Day) int {
+	return workingDaysBetween(c.IsWorkingDay, a, b)
+}
+
+func workingDaysBetween(isWorking func(Day) bool, a, b Day) int {
 	a, b = a.norm(), b.norm()
 	sign := 1
 	if b.Before(a) {
@@ -653,7 +728,7 @@ func (c *Calendar) WorkingDaysBetween(a, b Day) int {
 	}
 	n := 0
 	for d := a.AddDays(1); !d.After(b); d = d.AddDays(1) {
-		if c.IsWorkingDay(d) {
+		if isWorking(d) {
 			n++
 		}
 	}

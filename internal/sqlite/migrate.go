@@ -223,6 +223,16 @@ var migrations = []string{
 	ALTER TABLE tickets ADD COLUMN reactivated INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tickets ADD COLUMN declared TEXT NOT NULL DEFAULT '';
 	CREATE INDEX tickets_finished ON tickets (center, sector, finished_at) WHERE status = 'done';`,
+	// 10: the working-day calendars administrators edit: every version of
+	// each year's document; the current one is the highest.
+	`CREATE TABLE calendar_versions (
+		year       INTEGER NOT NULL,
+		version    INTEGER NOT NULL,
+		doc        TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		updated_by TEXT NOT NULL,
+		PRIMARY KEY (year, version)
+	);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
