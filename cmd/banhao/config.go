@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/banhao/banhao/internal/notify"
+	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/wechat"
 )
 
@@ -25,6 +26,10 @@ type config struct {
 	DataKey       string
 	WeChatAppID   string
 	WeChatSecret  string
+	// Queue and Booking are the lobby's rules: calls before a ticket is
+	// missed, the anti-starvation cap, and the appointment rules.
+	Queue   queueRules
+	Booking queue.BookingConfig
 	// WeChatTemplates are the subscribe-message templates per message kind.
 	WeChatTemplates map[notify.Kind]wechat.Template
 	SecureCookies   bool
@@ -184,6 +189,38 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.MongoURI != "" && c.DataKey == "" {
 		errs = append(errs, errors.New("BANHAO_DATA_KEY (or BANHAO_DATA_KEY_FILE) is required with MongoDB: personal data is sealed with it, and several servers must share it"))
 	}
+	bk := queue.DefaultBookingConfig()
+	c.Queue = queueRules{MaxCalls: envInt("MAX_CALLS", queue.MaxCalls), StarveAfter: envDur("STARVE_AFTER", 30*time.Minute)}
+	c.Booking = queue.BookingConfig{
+		SlotLength:    envDur("SLOT_LENGTH", bk.SlotLength),
+		DaysAhead:     envInt("BOOKING_DAYS_AHEAD", bk.DaysAhead),
+		CancelCutoff:  envDur("BOOKING_CANCEL_CUTOFF", bk.CancelCutoff),
+		CheckInBefore: envDur("CHECKIN_BEFORE", bk.CheckInBefore),
+		CheckInAfter:  envDur("CHECKIN_AFTER", bk.CheckInAfter),
+		NoShowLimit:   envInt("NO_SHOW_LIMIT", bk.NoShowLimit),
+		NoShowWindow:  envDur("NO_SHOW_WINDOW", bk.NoShowWindow),
+		Suspension:    envDur("NO_SHOW_SUSPENSION", bk.Suspension),
+		SlotCapacity:  envInt("SLOT_CAPACITY", 0),
+		ServiceTime:   envDur("SERVICE_TIME", bk.ServiceTime),
+	}
+	for name, v := range map[string]int{"max calls": c.Queue.MaxCalls, "booking days ahead": c.Booking.DaysAhead, "no-show limit": c.Booking.NoShowLimit} {
+		if v < 1 || v > 365 {
+			errs = append(errs, fmt.Errorf("%s must be between 1 and 365, not %d", name, v))
+		}
+	}
+	if c.Booking.SlotCapacity < 0 {
+		errs = append(errs, fmt.Errorf("slot capacity must not be negative, not %d", c.Booking.SlotCapacity))
+	}
+	for name, d := range map[string]time.Duration{"starve after": c.Queue.StarveAfter, "slot length": c.Booking.SlotLength,
+		"booking cancel cutoff": c.Booking.CancelCutoff, "check-in before": c.Booking.CheckInBefore, "check-in after": c.Booking.CheckInAfter,
+		"no-show window": c.Booking.NoShowWindow, "no-show suspension": c.Booking.Suspension, "service time": c.Booking.ServiceTime} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, not %s", name, d))
+		}
+	}
+	if c.Booking.SlotLength > 0 && (c.Booking.SlotLength < 5*time.Minute || time.Hour%c.Booking.SlotLength != 0 && c.Booking.SlotLength%time.Hour != 0) {
+		errs = append(errs, fmt.Errorf("slot length must divide an hour or be whole hours, not %s", c.Booking.SlotLength))
+	}
 	if tpl, err := parseTemplates(getenv("BANHAO_WECHAT_TEMPLATES")); err != nil {
 		errs = append(errs, err)
 	} else {
@@ -196,4 +233,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		errs = append(errs, errors.New("MongoDB URI must start with mongodb:// or mongodb+srv://"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// queueRules are the calling rules a deployment may tune.
+type queueRules struct {
+	MaxCalls    int
+	StarveAfter time.Duration
 }

@@ -351,7 +351,8 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 		catalog:  cat,
 		calendar: cals,
 		queue: queue.NewService(st.queue, cat, al, log, now, queue.Config{
-			Calendar: hours{cals}, Location: cals.Location(), Appointments: st.appts, Booking: queue.DefaultBookingConfig(),
+			Calendar: hours{cals}, Location: cals.Location(), Appointments: st.appts, Booking: cfg.Booking,
+			MaxCalls: cfg.Queue.MaxCalls, StarveAfter: cfg.Queue.StarveAfter,
 			Notifier: outbox,
 		}),
 		outbox:   outbox,

@@ -233,6 +233,9 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		"log level":              {"BANHAO_LOG_LEVEL": "loud"},
 		"boolean":                {"BANHAO_SEED": "perhaps"},
 		"templates not JSON":     {"BANHAO_WECHAT_TEMPLATES": "queue_call=abc"},
+		"max calls":              {"BANHAO_MAX_CALLS": "0"},
+		"slot length":            {"BANHAO_SLOT_LENGTH": "7m"},
+		"no-show window":         {"BANHAO_NO_SHOW_WINDOW": "-24h"},
 		"template of no kind":    {"BANHAO_WECHAT_TEMPLATES": `{"lottery": {"id": "t1"}}`},
 		"template without id":    {"BANHAO_WECHAT_TEMPLATES": `{"queue_call": {"fields": {"number": "character_string1"}}}`},
 	}

@@ -46,6 +46,9 @@ type Config struct {
 	// StarveAfter is the longest a ticket waits behind newer priority
 	// tickets before it is called first anyway.
 	StarveAfter time.Duration
+	// MaxCalls is how many calls a ticket gets before a recall marks it
+	// missed (过号); 0 means MaxCalls.
+	MaxCalls int
 	// Location is the centers' time zone: it decides which day a ticket
 	// belongs to.
 	Location *time.Location
@@ -80,6 +83,9 @@ type Service struct {
 func NewService(store Store, sectors SectorLookup, al *audit.Log, log *slog.Logger, now func() time.Time, cfg Config) *Service {
 	if cfg.StarveAfter <= 0 {
 		cfg.StarveAfter = 30 * time.Minute
+	}
+	if cfg.MaxCalls <= 0 {
+		cfg.MaxCalls = MaxCalls
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.FixedZone("CST", 8*3600)
@@ -274,7 +280,7 @@ type Action string
 
 // Actions at a window.
 const (
-	ActionRecall   Action = "recall"   // call again; after MaxCalls calls the ticket is missed
+	ActionRecall   Action = "recall"   // call again; after Config.MaxCalls calls the ticket is missed
 	ActionNoShow   Action = "no-show"  // 过号: the citizen did not come
 	ActionComplete Action = "complete" // served
 	ActionPark     Action = "park"     // set aside, e.g. to fetch a missing paper
@@ -282,7 +288,8 @@ const (
 	ActionTransfer Action = "transfer" // to another sector, keeping the take time
 )
 
-// MaxCalls is how many times a ticket is called before a recall marks it missed.
+// MaxCalls is how many times a ticket is called, by default, before a
+// recall marks it missed.
 const MaxCalls = 3
 
 // Act applies a clerk's action to a ticket at the window of center that
@@ -319,7 +326,7 @@ func (s *Service) act(ctx context.Context, center, staff, windowID, ticketID str
 	called := []Status{StatusCalled}
 	switch a {
 	case ActionRecall:
-		if t.Calls >= MaxCalls {
+		if t.Calls >= s.cfg.MaxCalls {
 			return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusMissed})
 		}
 		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{CalledAt: now, Call: true})
