@@ -88,6 +88,10 @@ type consoleView struct {
 	// CanAudit shows the audit log section, to administrators and
 	// supervisors (the roles the audit API admits).
 	CanAudit bool
+	// CanSetPriority shows 优先办理确认, to clerks and supervisors (the
+	// roles the ticket priority API admits): they confirm a declared
+	// priority after seeing the citizen's papers.
+	CanSetPriority bool
 	// StaffNames name the center's accounts, so that the audit log shows
 	// who acted instead of an account ID; a supervisor has no account list
 	// to learn them from.
@@ -160,7 +164,8 @@ func (p *consolePages) handleHome() fiber.Handler {
 			return c.Redirect("/console/login", fiber.StatusSeeOther)
 		}
 		v := consoleView{Title: "工作台首页", Staff: viewStaff(st), CenterName: st.Center, IsAdmin: st.HasRole(identity.RoleAdmin),
-			IsClerk: st.HasRole(identity.RoleClerk), CanAudit: st.HasRole(identity.RoleAdmin) || st.HasRole(identity.RoleSupervisor)}
+			IsClerk: st.HasRole(identity.RoleClerk), CanAudit: st.HasRole(identity.RoleAdmin) || st.HasRole(identity.RoleSupervisor),
+			CanSetPriority: st.HasRole(identity.RoleClerk) || st.HasRole(identity.RoleSupervisor)}
 		ce, err := p.d.Catalog.Center(c.UserContext(), st.Center)
 		switch {
 		case err == nil:

@@ -116,7 +116,9 @@ func (p *pages) handleSetup() fiber.Handler {
 
 // handleTicketPage serves 取号: a button per sector with its waiting count;
 // the ticket is the card holder's when a card is in the reader and a
-// walk-in's otherwise.
+// walk-in's otherwise. Above the sectors a citizen may declare a priority
+// group (残疾人, 孕妇); the ticket then says it waits for staff to confirm
+// it (queue.Service.SetPriority), since nothing at a kiosk can check it.
 func (p *pages) handleTicketPage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		v, err := p.queueView(c, "取号")

@@ -1051,3 +1051,78 @@ if (calling) {
 
   run(loadWindows);
 }
+
+// --- 优先办理确认: clerks and supervisors decide a declared priority ---
+
+const priorityForm = document.getElementById("priority-form");
+
+// priorityDone says what became of a ticket: d is the API's answer, asked
+// the priority the button asked for. The server keeps a priority that is
+// served as soon as the one asked (an appointment, a 70-year-old), so the
+// answer's priority, not the button, says how the ticket now waits.
+function priorityDone(d, asked) {
+  const ahead = `前面还有 ${d.ahead} 人。`;
+  const label = priorityLabels[d.priority] || "";
+  if (!asked) {
+    return `${d.number} 号的优先申报已驳回，${label ? "仍按" + label : "按普通号"}排队，${ahead}`;
+  }
+  if (d.priority !== asked) return `${d.number} 号已是${label}，无需调整，${ahead}`;
+  if (asked === "green") return `${d.number} 号已走绿色通道，${ahead}`;
+  return `${d.number} 号已按${label}，${ahead}`;
+}
+
+if (priorityForm) {
+  const number = document.getElementById("priority-number");
+  const done = document.getElementById("priority-form-done");
+  const actions = [...priorityForm.querySelectorAll("button[data-priority]")];
+  let busy = false;
+
+  // The buttons are not submit buttons, so that Enter in the number field
+  // never decides anything by itself: it asks for a button instead.
+  priorityForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    clearErrors(priorityForm);
+    const box = document.getElementById("priority-form-message");
+    box.textContent = "请按下方的按钮选择：确认残疾人、确认孕妇、绿色通道或驳回申报。";
+    box.hidden = false;
+  });
+
+  const decide = async (asked) => {
+    if (busy) return;
+    clearErrors(priorityForm);
+    const n = number.value.trim().toUpperCase();
+    if (!n) {
+      showErrors(priorityForm, {
+        detail: "输入有误，请检查后重试",
+        errors: [{ field: "number", message: "请输入排队号码，如 C023" }],
+      });
+      return;
+    }
+    busy = true;
+    for (const b of actions) b.disabled = true;
+    priorityForm.setAttribute("aria-busy", "true");
+    try {
+      const r = await api("POST", "/api/v1/staff/tickets/priority", { number: n, priority: asked });
+      if (!r.ok) {
+        if (sessionEnded(r)) return;
+        const p = r.problem;
+        if (p.code === "ticket_state") {
+          p.detail = `${n}：${p.detail}。已叫号、办结或过号的号码不能再调整优先。`;
+        }
+        showErrors(priorityForm, p, r.retryAfter);
+        return;
+      }
+      done.textContent = priorityDone(r.data, asked);
+      done.hidden = false;
+      // The status is read out; the field is ready for the next citizen.
+      number.value = "";
+      number.focus();
+    } finally {
+      busy = false;
+      for (const b of actions) b.disabled = false;
+      priorityForm.removeAttribute("aria-busy");
+    }
+  };
+
+  for (const b of actions) b.addEventListener("click", () => decide(b.dataset.priority));
+}

@@ -208,9 +208,10 @@ const bobCard = `{"name":"李四","id_number":"` + bobID + `","valid_from":"2016
 
 // TestBrowserKioskQueue walks the kiosk's queue pages on a Wednesday
 // morning: an administrator sets the kiosk up in its browser; walk-ins take
-// tickets with and without a printer; a citizen with an ID card takes one
-// and is refused a second in the same sector; the queue page follows the
-// hall; check-in asks for a card, answers a card without an appointment,
+// tickets with and without a printer, and one declares 孕妇, which the
+// ticket shows as waiting for staff to confirm; a citizen with an ID card
+// takes one and is refused a second in the same sector; the queue page
+// follows the hall; check-in asks for a card, answers a card without an appointment,
 // signs in a booked appointment and says when an early one can; forgetting
 // the kiosk stops it.
 func TestBrowserKioskQueue(t *testing.T) {
@@ -347,6 +348,67 @@ func TestBrowserKioskQueue(t *testing.T) {
 				t.Errorf("second walk-in: %s with %s ahead, want C002 with 1 ahead", tk.Number, tk.Ahead)
 			}
 			k.waitFor(t, "the ticket is printed", `window.__printed === 1`, 5*time.Second)
+		}},
+		{"a walk-in declares 孕妇 and the ticket says staff will confirm it", func(t *testing.T) {
+			k.open(t, "/kiosk/ticket")
+			k.waitFor(t, "the page knows there is no card", `document.getElementById("card-state").dataset.state === "walk-in"`, 10*time.Second)
+			pressed := func() string {
+				return get(t, b, "read the pressed toggles", chromedp.Evaluate[string](
+					`[...document.querySelectorAll("button.declare-option")].map(e => e.innerText.trim() + "=" + e.getAttribute("aria-pressed")).join(",")`))
+			}
+			if got := k.text(t, "#declare legend"); !strings.Contains(got, "需要优先办理？") {
+				t.Errorf("declaration legend %q, want 需要优先办理？", got)
+			}
+			if got := k.text(t, "#declare-hint"); !strings.Contains(got, "请向导服人员") || !strings.Contains(got, "出示相关证件") {
+				t.Errorf("declaration hint %q, want it to send the citizen to the guide desk with papers", got)
+			}
+			if got := pressed(); got != "残疾人=false,孕妇=false" {
+				t.Errorf("toggles on a fresh page: %s, want none pressed", got)
+			}
+			// One at most: pressing the other moves the choice, pressing it
+			// again takes it back.
+			for _, c := range []struct{ press, want, state string }{
+				{"disabled", "残疾人=true,孕妇=false", "残疾人优先申报"},
+				{"pregnant", "残疾人=false,孕妇=true", "孕妇优先申报"},
+				{"pregnant", "残疾人=false,孕妇=false", "未申报优先"},
+				{"pregnant", "残疾人=false,孕妇=true", "孕妇优先申报"},
+			} {
+				k.click(t, `button.declare-option[data-declare="`+c.press+`"]`)
+				if got := pressed(); got != c.want {
+					t.Errorf("after pressing %s the toggles are %s, want %s", c.press, got, c.want)
+				}
+				if got := k.text(t, "#declare-state"); !strings.Contains(got, c.state) {
+					t.Errorf("after pressing %s the page says %q, want %s", c.press, got, c.state)
+				}
+			}
+			checkChineseFont(t, b, ".declare-option")
+			checkReadable(t, b, "ticket page with a declaration")
+			checkAxe(t, b, "ticket page with a declaration")
+			saveScreenshot(t, b, filepath.Join(shots, "kiosk-ticket-declare.png"))
+
+			k.click(t, `button.take-sector[data-sector="social-affairs"]`)
+			tk := k.readTicket(t)
+			if tk.Number != "D001" || tk.Sector != "社会综合事务" || tk.Ahead != "0" {
+				t.Errorf("declared ticket: %s in %q with %s ahead, want D001 in 社会综合事务 with 0 ahead", tk.Number, tk.Sector, tk.Ahead)
+			}
+			if tk.Priority != "优先申报待确认（孕妇）" {
+				t.Errorf("declared ticket's priority line %q, want 优先申报待确认（孕妇）", tk.Priority)
+			}
+			// The pending note is on paper too.
+			b.do(t, "render as for printing", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+				return err
+			}))
+			if !k.visible(t, "#ticket-priority") || k.visible(t, "#declare") {
+				t.Error("printed, the pending declaration is missing or the toggles are printed")
+			}
+			b.do(t, "render for the screen again", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+				return err
+			}))
+			checkReadable(t, b, "declared ticket")
+			checkAxe(t, b, "declared ticket")
+			saveScreenshot(t, b, filepath.Join(shots, "kiosk-ticket-declared.png"))
 		}},
 		{"a card holder takes their own ticket, once per sector", func(t *testing.T) {
 			// The demo page plays the card reader in the same tab.
