@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,110 +19,161 @@ import (
 	"github.com/banhao/banhao/internal/sqlite"
 )
 
-// client is an HTTP client with enough idle connections for every load
-// client to keep its own.
-func client(n int) *http.Client {
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}}
+// Operation names, by which the checks find the results.
+const (
+	opTakeMP     = "ticket take (mp)"
+	opTakeKiosk  = "ticket take (kiosk)"
+	opCallNext   = "call next (window)"
+	opComplete   = "complete (window)"
+	opStatus     = "ticket status (mp)"
+	opRawJSON    = "baseline: raw fiber JSON"
+	opStoreTx    = "baseline: store take, 1 tx each"
+	opStoreGroup = "baseline: store take, grouped"
+)
+
+// ticketRef is a ticket taken in the run and the token of its holder.
+type ticketRef struct {
+	id, token string
 }
 
-// call sends a JSON request and decodes a 2xx answer into out.
-func call(ctx context.Context, c *http.Client, method, url, token string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+// rush is the morning rush: kiosks give out walk-in tickets and
+// mini-program users take tickets across every sector as fast as the
+// server answers, while clerks at the windows call the next ticket and
+// complete it; then the users follow their tickets (status reads). With
+// no kiosks and no windows (the scale scenario) only the users take.
+func rush(ctx context.Context, o options, cpu *cpuProbe, out io.Writer) ([]result, error) {
+	staffed := o.kiosks > 0 || o.windows > 0
+	if staffed && o.adminPassword == "" {
+		return nil, errors.New("the rush needs an administrator to open windows and register kiosks: give -admin-password " +
+			"(or BANHAO_LOAD_ADMIN_PASSWORD); a development server prints the demo administrator's password at its first start, " +
+			"and `go run ./cmd/banhao admin create` makes one; or run with -kiosks 0 -windows 0")
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	a := newAPI(o.url, o.clients)
+	sectors, err := listSectors(ctx, a, o.center)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	run := newRunID()
+	var desks []desk
+	var kiosks []*kioskClient
+	if staffed {
+		admin, err := staffLogin(ctx, a, o.admin, o.adminPassword, out)
+		if err != nil {
+			return nil, err
+		}
+		if admin.center != o.center {
+			return nil, fmt.Errorf("the administrator %s belongs to center %q, not %q: pass -center %s", o.admin, admin.center, o.center, admin.center)
+		}
+		staffAPI := newAPI(o.url, max(1, o.windows))
+		desks, err = openDesks(ctx, staffAPI, admin, run, sectors, o.windows, out)
+		defer closeDesks(staffAPI, desks)
+		if err != nil {
+			return nil, err
+		}
+		if kiosks, err = registerKiosks(ctx, a, admin, run, o.kiosks); err != nil {
+			return nil, err
+		}
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: %d %s", method, req.URL.Path, res.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
-}
 
-// rush is the morning rush from the mini-program: many users log in, then
-// take tickets across every sector as fast as the server gives them out,
-// then follow them.
-func rush(ctx context.Context, o options, out io.Writer) ([]result, error) {
-	hc := client(o.clients)
-	var sectors struct{ Items []struct{ Code string } }
-	if err := call(ctx, hc, http.MethodGet, o.url+"/api/v1/sectors?center="+o.center, "", nil, &sectors); err != nil {
-		return nil, fmt.Errorf("read sectors (is the server running?): %w", err)
+	tokens, setup := loginCitizens(ctx, a, cpu, run, o.users, o.clients, false, 0, out)
+	var users []string
+	for _, t := range tokens {
+		if t != "" {
+			users = append(users, t)
+		}
 	}
-	if len(sectors.Items) == 0 {
-		return nil, errors.New("the center has no sectors")
+	if len(users) == 0 {
+		return setup, errors.New("no mini-program user could log in (is it a development server, BANHAO_DEV=true?)")
 	}
-	tokens := make([]string, o.users)
+
+	takeMP, takeKiosk := newMeter(opTakeMP), newMeter(opTakeKiosk)
+	callNext, complete := newMeter(opCallNext), newMeter(opComplete)
+	refs := make([]ticketRef, len(users)*len(sectors))
 	var next atomic.Int64
-	login := hammer(ctx, "mp login", o.clients, o.duration, out, func(ctx context.Context, _, _ int) error {
-		i := next.Add(1) - 1
-		if i >= int64(o.users) {
-			return errStop
-		}
-		var l struct{ Token string }
-		if err := call(ctx, hc, http.MethodPost, o.url+"/api/v1/mp/login", "", map[string]string{"code": fmt.Sprintf("dev:load-%d-%d", time.Now().Unix(), i)}, &l); err != nil {
-			return err
-		}
-		tokens[i] = l.Token
-		return nil
-	})
-	users := int(min(next.Load(), int64(o.users)))
-	if login.fails > 0 || users == 0 {
-		return []result{login}, fmt.Errorf("logins failed (is it a development server, BANHAO_DEV=true?)")
-	}
-	ids := make([]string, users*len(sectors.Items))
-	next.Store(0)
-	take := hammer(ctx, "ticket take (mp)", o.clients, o.duration, out, func(ctx context.Context, _, _ int) error {
+	crews := []crew{{n: o.clients, loop: func(ctx context.Context, _, _ int) error {
 		n := next.Add(1) - 1
-		if n >= int64(len(ids)) {
+		if n >= int64(len(refs)) {
 			return errStop
 		}
-		u, s := int(n)%users, int(n)/users
-		var t struct{ ID string }
-		err := call(ctx, hc, http.MethodPost, o.url+"/api/v1/mp/tickets", tokens[u],
-			map[string]string{"center": o.center, "sector": sectors.Items[s].Code}, &t)
-		ids[n] = t.ID
-		return err
-	})
-	taken := int(min(next.Load(), int64(len(ids))))
-	read := hammer(ctx, "ticket status (mp)", o.clients, o.duration, out, func(ctx context.Context, c, i int) error {
-		n := (c*7919 + i) % max(taken, 1)
-		if ids[n] == "" {
-			return nil
+		u, s := int(n)%len(users), int(n)/len(users)
+		var t struct {
+			ID string `json:"id"`
 		}
-		return call(ctx, hc, http.MethodGet, o.url+"/api/v1/mp/tickets/"+ids[n], tokens[n%users], nil, nil)
-	})
-	return []result{login, take, read}, nil
-}
+		err := takeMP.do(ctx, func() error {
+			return a.call(ctx, http.MethodPost, "/api/v1/mp/tickets", users[u], map[string]string{"center": o.center, "sector": sectors[s]}, &t)
+		})
+		if err == nil {
+			refs[n] = ticketRef{id: t.ID, token: users[u]}
+		}
+		return nil
+	}}}
+	meters := []*meter{takeMP}
+	if len(kiosks) > 0 {
+		kioskAPI := newAPI(o.url, len(kiosks))
+		crews = append(crews, crew{n: len(kiosks), loop: func(ctx context.Context, c, i int) error {
+			body, _ := json.Marshal(map[string]string{"sector": sectors[(c*7+i)%len(sectors)]})
+			_ = takeKiosk.do(ctx, func() error { return kiosks[c].post(ctx, kioskAPI, "/api/v1/kiosk/tickets", body, nil) })
+			return nil
+		}})
+		meters = append(meters, takeKiosk)
+	}
+	if len(desks) > 0 {
+		deskAPI := newAPI(o.url, len(desks))
+		crews = append(crews, crew{n: len(desks), loop: func(ctx context.Context, c, _ int) error {
+			d := desks[c]
+			var called struct {
+				TicketID string `json:"ticket_id"`
+			}
+			err := callNext.do(ctx, func() error {
+				err := deskAPI.call(ctx, http.MethodPost, "/api/v1/staff/windows/"+d.window+"/call-next", d.token, nil, &called)
+				if codeOf(err) == string(queue.CodeQueueEmpty) {
+					return tally("queue_empty")
+				}
+				return err
+			})
+			if err != nil {
+				// Nobody waits (or the call failed): a clerk looks up again shortly.
+				select {
+				case <-time.After(20 * time.Millisecond):
+				case <-ctx.Done():
+				}
+				return nil
+			}
+			_ = complete.do(ctx, func() error {
+				return deskAPI.call(ctx, http.MethodPost, "/api/v1/staff/windows/"+d.window+"/tickets/"+called.TicketID+"/complete", d.token, nil, nil)
+			})
+			return nil
+		}})
+		meters = append(meters, callNext, complete)
+	}
+	lobby := phase{title: o.scenario, d: o.duration, cpu: cpu, meters: meters, crews: crews}.run(ctx, out)
 
-// errStop ends a load client's loop: its share of the work is done.
-var errStop = errors.New("stop")
+	var taken []ticketRef
+	for _, r := range refs {
+		if r.id != "" {
+			taken = append(taken, r)
+		}
+	}
+	status := newMeter(opStatus)
+	read := phase{title: "status reads", d: o.duration, cpu: cpu, meters: []*meter{status}, crews: []crew{{n: o.clients, loop: func(ctx context.Context, c, i int) error {
+		if len(taken) == 0 {
+			return errStop
+		}
+		r := taken[(c*7919+i)%len(taken)]
+		_ = status.do(ctx, func() error { return a.call(ctx, http.MethodGet, "/api/v1/mp/tickets/"+r.id, r.token, nil, nil) })
+		return nil
+	}}}}.run(ctx, out)
+	return append(append(setup, lobby...), read...), nil
+}
 
 // status is a storm of public reads: a guide and the health check.
-func status(ctx context.Context, o options, out io.Writer) ([]result, error) {
-	hc := client(o.clients)
-	guide := hammer(ctx, "guide read", o.clients, o.duration, out, func(ctx context.Context, _, _ int) error {
-		return call(ctx, hc, http.MethodGet, o.url+"/api/v1/matters/hm-gjj-loan", "", nil, nil)
+func status(ctx context.Context, o options, cpu *cpuProbe, out io.Writer) ([]result, error) {
+	a := newAPI(o.url, o.clients)
+	guide := hammer(ctx, cpu, "guide read", o.clients, o.duration, out, func(ctx context.Context, _, _ int) error {
+		return a.call(ctx, http.MethodGet, "/api/v1/matters/hm-gjj-loan", "", nil, nil)
 	})
-	health := hammer(ctx, "health check", o.clients, o.duration, out, func(ctx context.Context, _, _ int) error {
-		return call(ctx, hc, http.MethodGet, o.url+"/healthz", "", nil, nil)
+	health := hammer(ctx, cpu, "health check", o.clients, o.duration, out, func(ctx context.Context, _, _ int) error {
+		return a.call(ctx, http.MethodGet, "/healthz", "", nil, nil)
 	})
 	return []result{guide, health}, nil
 }
@@ -131,7 +181,7 @@ func status(ctx context.Context, o options, out io.Writer) ([]result, error) {
 // baselines measures, on this machine, what bounds the server: fiber's
 // raw JSON handler over loopback, and the store's ticket take with durable
 // writes, one transaction per take (one client) and group-committed.
-func baselines(ctx context.Context, o options, out io.Writer) ([]result, error) {
+func baselines(ctx context.Context, o options, cpu *cpuProbe, out io.Writer) ([]result, error) {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Get("/x", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"number": "A001", "ahead": 3}) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -140,10 +190,9 @@ func baselines(ctx context.Context, o options, out io.Writer) ([]result, error) 
 	}
 	go app.Listener(ln)
 	defer app.Shutdown()
-	hc := client(o.clients)
-	url := "http://" + ln.Addr().String() + "/x"
-	raw := hammer(ctx, "baseline: raw fiber JSON", o.clients, o.duration, out, func(ctx context.Context, _, _ int) error {
-		return call(ctx, hc, http.MethodGet, url, "", nil, nil)
+	a := newAPI("http://"+ln.Addr().String(), o.clients)
+	raw := hammer(ctx, cpu, opRawJSON, o.clients, o.duration, out, func(ctx context.Context, _, _ int) error {
+		return a.call(ctx, http.MethodGet, "/x", "", nil, nil)
 	})
 
 	dir, err := os.MkdirTemp("", "banhao-load-")
@@ -164,7 +213,49 @@ func baselines(ctx context.Context, o options, out io.Writer) ([]result, error) 
 			Status: queue.StatusWaiting, TakenAt: time.Now()}, "K")
 		return err
 	}
-	single := hammer(ctx, "baseline: store take, 1 tx each", 1, o.duration, out, take)
-	group := hammer(ctx, "baseline: store take, grouped", o.clients, o.duration, out, take)
+	single := hammer(ctx, cpu, opStoreTx, 1, o.duration, out, take)
+	group := hammer(ctx, cpu, opStoreGroup, o.clients, o.duration, out, take)
 	return []result{raw, single, group}, nil
+}
+
+// rushChecks judges the rush against the issue's targets, with the
+// baselines measured in the same run.
+func rushChecks(rs []result, clients int) []check {
+	var cs []check
+	mp, ok := find(rs, opTakeMP)
+	if !ok {
+		return nil
+	}
+	kiosk, _ := find(rs, opTakeKiosk)
+	issued := float64(mp.ok+kiosk.ok) / mp.elapsed.Seconds()
+	p99 := percentile(mergeSorted(mp.latencies, kiosk.latencies), .99)
+	cs = append(cs,
+		check{target: "ticket issue over HTTP ≥ 15000/s", pass: issued >= 15000, got: fmt.Sprintf("%.0f/s (mini-program and kiosks)", issued)},
+		check{target: fmt.Sprintf("ticket issue p99 < 20ms at %d clients", clients), pass: p99 < 20*time.Millisecond, got: round(p99).String()})
+	if tx, ok := find(rs, opStoreTx); ok {
+		cs = append(cs, check{target: "ticket issue ≥ 4 × the store's one-transaction-per-take rate", pass: issued >= 4*tx.rate(),
+			got: fmt.Sprintf("%.0f/s = %.2f × %.0f/s", issued, issued/tx.rate(), tx.rate())})
+	}
+	st, okStatus := find(rs, opStatus)
+	if raw, ok := find(rs, opRawJSON); ok && okStatus {
+		cs = append(cs, check{target: "ticket status read ≥ 0.3 × fiber's raw JSON rate", pass: st.rate() >= 0.3*raw.rate(),
+			got: fmt.Sprintf("%.0f/s = %.2f × %.0f/s", st.rate(), st.rate()/raw.rate(), raw.rate())})
+	}
+	return cs
+}
+
+// mergeSorted merges two sorted latency lists.
+func mergeSorted(a, b []time.Duration) []time.Duration {
+	out := make([]time.Duration, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] <= b[j] {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	return append(append(out, a[i:]...), b[j:]...)
 }
