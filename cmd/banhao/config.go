@@ -26,6 +26,8 @@ type config struct {
 	DataKey       string
 	WeChatAppID   string
 	WeChatSecret  string
+	// PprofAddr, if set, serves Go's profiler there (e.g. 127.0.0.1:6060).
+	PprofAddr string
 	// Queue and Booking are the lobby's rules: calls before a ticket is
 	// missed, the anti-starvation cap, and the appointment rules.
 	Queue   queueRules
@@ -118,6 +120,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		LoginsPerMinute: envInt("LOGINS_PER_MINUTE", 10),
 		LogLevel:        env("LOG_LEVEL", "info"),
 		LogFormat:       env("LOG_FORMAT", "auto"),
+		PprofAddr:       env("PPROF_ADDR", ""),
 	}
 
 	fs := flag.NewFlagSet("banhao", flag.ContinueOnError)

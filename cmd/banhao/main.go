@@ -257,6 +257,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		})
 	}()
 
+	if cfg.PprofAddr != "" {
+		go servePprof(bg, cfg.PprofAddr, log)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- app.Listener(ln) }()
 

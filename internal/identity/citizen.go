@@ -122,7 +122,7 @@ type CitizensConfig struct {
 	// Idle and MaxAge bound a mini-program session (defaults 7 and 30 days).
 	Idle, MaxAge time.Duration
 	// AuthCache is how long an authenticated session is trusted without
-	// reading the store again (default 5 s; negative never). A logout or
+	// reading the store again (default 15 s; negative never). A logout or
 	// a real-name or phone binding through this server takes effect at
 	// once; through another server of a MongoDB deployment, within it.
 	AuthCache time.Duration
@@ -138,7 +138,7 @@ func NewCitizens(store CitizenStore, sessions SessionStore, keys *seal.Keyring, 
 		cfg.MaxAge = 30 * 24 * time.Hour
 	}
 	if cfg.AuthCache == 0 {
-		cfg.AuthCache = 5 * time.Second
+		cfg.AuthCache = 15 * time.Second
 	}
 	return &Citizens{store: store, sessions: sessions, keys: keys, wechat: wechat, audit: al, log: log, now: now,
 		devLogin: cfg.DevLogin, idle: cfg.Idle, maxAge: cfg.MaxAge, authAge: cfg.AuthCache, auth: map[string]authEntry{}}

@@ -74,6 +74,14 @@ func queueIndexes() []collectionIndexes {
 				Options: options.Index().SetName("recent_calls"),
 			},
 			{
+				// ClaimNext's starvation check: the oldest waiting ticket.
+				Keys: bson.D{
+					{Key: "center", Value: 1}, {Key: "day", Value: 1}, {Key: "status", Value: 1},
+					{Key: "taken_at", Value: 1}, {Key: "seq", Value: 1},
+				},
+				Options: options.Index().SetName("oldest"),
+			},
+			{
 				// ServiceTimes: a sector's latest completions.
 				Keys: bson.D{
 					{Key: "center", Value: 1}, {Key: "sector", Value: 1}, {Key: "status", Value: 1},

@@ -21,8 +21,8 @@ import (
 // binary search.
 
 // lineupAge is how long a loaded lineup is trusted before it is loaded
-// again from the store.
-const lineupAge = time.Second
+// again from the store: how late another server's changes may show.
+const lineupAge = 5 * time.Second
 
 // lineupLimit caps how many waiting tickets of one sector a lineup loads.
 const lineupLimit = 100_000

@@ -222,7 +222,18 @@ var migrations = []string{
 	ALTER TABLE tickets ADD COLUMN finished_at INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tickets ADD COLUMN reactivated INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tickets ADD COLUMN declared TEXT NOT NULL DEFAULT '';
-	CREATE INDEX tickets_finished ON tickets (center, sector, finished_at) WHERE status = 'done';`,
+	CREATE INDEX tickets_finished ON tickets (center, sector, finished_at) WHERE status = 'done';
+	-- ClaimNext's starvation check: the oldest waiting ticket, found at once
+	CREATE INDEX tickets_oldest ON tickets (center, day, status, taken_at, seq);
+	-- One active ticket per holder, sector and day, kept by the database
+	-- itself, for takes, transfers and re-activations alike. A duplicate
+	-- left by the transfer race of earlier versions keeps its first ticket.
+	UPDATE tickets SET status = 'missed' WHERE holder <> '' AND status IN ('waiting', 'called', 'parked')
+		AND rowid NOT IN (SELECT min(rowid) FROM tickets WHERE holder <> '' AND status IN ('waiting', 'called', 'parked')
+			GROUP BY center, sector, day, holder);
+	DROP INDEX tickets_by_holder;
+	CREATE UNIQUE INDEX tickets_one_active ON tickets (center, sector, day, holder)
+		WHERE holder <> '' AND status IN ('waiting', 'called', 'parked');`,
 	// 10: the working-day calendars administrators edit: every version of
 	// each year's document; the current one is the highest.
 	`CREATE TABLE calendar_versions (

@@ -39,18 +39,10 @@ func scanTicket(sc scanner) (queue.Ticket, error) {
 
 // TakeTicket implements queue.Store.
 func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter string) (queue.Ticket, error) {
+	// The unique index tickets_one_active refuses a holder's second active
+	// ticket in the sector; the savepoint then undoes the counter too, so a
+	// refusal uses no number.
 	err := s.db.Write(ctx, func(tx *Tx) error {
-		if t.Holder != "" {
-			var one int
-			err := tx.QueryRow(`SELECT 1 FROM tickets WHERE center = ? AND sector = ? AND day = ? AND holder = ? AND status IN ('waiting', 'called', 'parked') LIMIT 1`,
-				t.Center, t.Sector, t.Day, t.Holder).Scan(&one)
-			if err == nil {
-				return queue.ErrActiveTicket
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("sqlite: take ticket: %w", err)
-			}
-		}
 		err := tx.QueryRow(`INSERT INTO ticket_counters (center, sector, day, seq) VALUES (?, ?, ?, 1)
 			ON CONFLICT (center, sector, day) DO UPDATE SET seq = seq + 1 RETURNING seq`, t.Center, t.Sector, t.Day).Scan(&t.Seq)
 		if err != nil {
@@ -60,6 +52,9 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Center, t.Sector, t.Day, t.Seq, t.Number, t.Channel, t.Holder, t.Priority, t.Priority.Rank(),
 			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, ms(t.FinishedAt), t.Reactivated, t.Declared, t.Sector)
+		if isActiveDuplicate(err) {
+			return queue.ErrActiveTicket
+		}
 		if err != nil {
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
@@ -89,6 +84,12 @@ func (s *QueueStore) TicketByNumber(ctx context.Context, center, sector, day str
 		return t, fmt.Errorf("sqlite: ticket by number: %w", err)
 	}
 	return t, err
+}
+
+// isActiveDuplicate reports whether err is the unique index of active
+// tickets per holder refusing a row (not the index of numbers).
+func isActiveDuplicate(err error) bool {
+	return isUnique(err) && strings.Contains(err.Error(), "tickets.holder")
 }
 
 func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
@@ -287,6 +288,9 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 			taken_at = ?, priority = ?, rank = ?, declared = ? WHERE id = ?`,
 			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, ms(cur.FinishedAt), cur.Reactivated,
 			ms(cur.TakenAt), cur.Priority, cur.Priority.Rank(), cur.Declared, id)
+		if isActiveDuplicate(err) {
+			return queue.ErrActiveTicket // a transfer or re-activation into a sector where the holder has a ticket
+		}
 		if err != nil {
 			return fmt.Errorf("sqlite: move ticket: %w", err)
 		}
@@ -351,7 +355,7 @@ func (s *QueueStore) WaitingCounts(ctx context.Context, center, day string) (map
 
 // HasActiveTicket implements queue.Store.
 func (s *QueueStore) HasActiveTicket(ctx context.Context, center, sector, day, holder string) (bool, error) {
-	st, err := s.db.readStmt(ctx, `SELECT count(*) FROM tickets WHERE center = ? AND sector = ? AND day = ? AND holder = ?
+	st, err := s.db.readStmt(ctx, `SELECT count(*) FROM tickets WHERE center = ? AND sector = ? AND day = ? AND holder = ? AND holder <> ''
 		AND status IN ('waiting', 'called', 'parked')`)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: active ticket: %w", err)
