@@ -5,7 +5,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
@@ -74,12 +73,10 @@ func handleMPTicketTake(q *queue.Service) fiber.Handler {
 // from a kiosk (which names nobody). Another person's ticket is not found.
 func handleMPTicketGet(q *queue.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := q.Ticket(c.UserContext(), c.Params("id"))
+		ct := citizenOf(c)
+		p, err := q.TicketFor(c.UserContext(), c.Params("id"), "citizen:"+ct.ID, holder(ct), "citizen:"+ct.ID)
 		if err != nil {
 			return err
-		}
-		if h := p.Ticket.Holder; h != "" && h != holder(citizenOf(c)) && h != "citizen:"+citizenOf(c).ID {
-			return apperr.New(apperr.NotFound, "没有这个排队号")
 		}
 		return c.JSON(viewMPTicket(p))
 	}

@@ -87,6 +87,11 @@ func TestTicketsAndCalling(t *testing.T) {
 	}
 	code, ctype, body = s.do(t, http.MethodGet, "/api/v1/mp/tickets/"+mine.ID, bob, nil)
 	wantProblem(t, code, ctype, body, 404, "not_found", "")
+	// The refused look at another person's ticket is audited.
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/staff/audit?action=ticket.read", admin, nil); code != 200 ||
+		!strings.Contains(body, `"outcome":"denied"`) || !strings.Contains(body, mine.ID) {
+		t.Errorf("audit of the refused ticket read: %d %s", code, body)
+	}
 
 	// The clerk calls: the elderly holder first, then first come first served.
 	s.createStaff(t, "clerk", "clerk")

@@ -536,3 +536,20 @@ func (s *Service) SetPriority(ctx context.Context, actor, center, number string,
 	}
 	return pos, s.estimate(ctx, &pos)
 }
+
+// TicketFor returns a ticket to a caller who may follow it: a walk-in
+// ticket (it names nobody), or one held by one of holders, the caller's
+// own names. Another person's ticket is not found, and the attempt is
+// audited.
+func (s *Service) TicketFor(ctx context.Context, id, actor string, holders ...string) (Position, error) {
+	p, err := s.Ticket(ctx, id)
+	if err != nil {
+		return Position{}, err
+	}
+	if h := p.Ticket.Holder; h != "" && !slices.Contains(holders, h) {
+		s.record(ctx, audit.Record{Actor: actor, Center: p.Ticket.Center, Action: "ticket.read", Subject: h,
+			Target: "ticket:" + p.Ticket.ID, Outcome: audit.OutcomeDenied})
+		return Position{}, apperr.New(apperr.NotFound, "没有这个排队号")
+	}
+	return p, nil
+}
