@@ -49,32 +49,19 @@ func DefaultBookingConfig() BookingConfig {
 
 func (c *BookingConfig) fill() {
 	d := DefaultBookingConfig()
-	if c.SlotLength <= 0 {
-		c.SlotLength = d.SlotLength
+	for _, f := range []struct{ v, d *time.Duration }{
+		{&c.SlotLength, &d.SlotLength}, {&c.CancelCutoff, &d.CancelCutoff}, {&c.CheckInBefore, &d.CheckInBefore},
+		{&c.CheckInAfter, &d.CheckInAfter}, {&c.NoShowWindow, &d.NoShowWindow}, {&c.Suspension, &d.Suspension},
+		{&c.ServiceTime, &d.ServiceTime},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
 	}
-	if c.DaysAhead <= 0 {
-		c.DaysAhead = d.DaysAhead
-	}
-	if c.CancelCutoff <= 0 {
-		c.CancelCutoff = d.CancelCutoff
-	}
-	if c.CheckInBefore <= 0 {
-		c.CheckInBefore = d.CheckInBefore
-	}
-	if c.CheckInAfter <= 0 {
-		c.CheckInAfter = d.CheckInAfter
-	}
-	if c.NoShowLimit <= 0 {
-		c.NoShowLimit = d.NoShowLimit
-	}
-	if c.NoShowWindow <= 0 {
-		c.NoShowWindow = d.NoShowWindow
-	}
-	if c.Suspension <= 0 {
-		c.Suspension = d.Suspension
-	}
-	if c.ServiceTime <= 0 {
-		c.ServiceTime = d.ServiceTime
+	for _, f := range []struct{ v, d *int }{{&c.DaysAhead, &d.DaysAhead}, {&c.NoShowLimit, &d.NoShowLimit}} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
 	}
 }
 
@@ -311,12 +298,7 @@ func (s *Service) remind(ctx context.Context, a Appointment) {
 		msgs = append(msgs, notify.Message{ID: ids[i], To: "citizen:" + a.Citizen, Kind: notify.KindAppointmentReminder,
 			Data: data, Page: "pages/appointment/index?id=" + a.ID, NotBefore: at})
 	}
-	if len(msgs) == 0 {
-		return
-	}
-	if err := s.notifier.Notify(context.WithoutCancel(ctx), msgs...); err != nil {
-		s.log.ErrorContext(ctx, "appointment reminders lost", "appointment", a.ID, "err", err)
-	}
+	s.notify(ctx, msgs...)
 }
 
 func (s *Service) unremind(ctx context.Context, id string) {
@@ -342,10 +324,8 @@ func (s *Service) own(ctx context.Context, b Booker, id string) (Appointment, er
 		return Appointment{}, err
 	}
 	if a.Citizen != b.Citizen && (b.IDIndex == "" || a.Holder != b.holder()) {
-		if err := s.audit.Record(context.WithoutCancel(ctx), audit.Record{Actor: "citizen:" + b.Citizen, Center: a.Center,
-			Action: "appointment.read", Subject: a.Holder, Target: "appointment:" + a.ID, Outcome: audit.OutcomeDenied}); err != nil {
-			s.log.ErrorContext(ctx, "audit record lost", "action", "appointment.denied", "err", err)
-		}
+		s.record(ctx, audit.Record{Actor: "citizen:" + b.Citizen, Center: a.Center,
+			Action: "appointment.read", Subject: a.Holder, Target: "appointment:" + a.ID, Outcome: audit.OutcomeDenied})
 		return Appointment{}, ErrAppointmentNotFound
 	}
 	return a, nil
@@ -498,10 +478,8 @@ func (s *Service) SetSlotCapacity(ctx context.Context, actor, center, sector str
 	if err := s.appts.SetSlotCapacity(ctx, center, sector, day, start.UTC(), capacity); err != nil {
 		return err
 	}
-	if err := s.audit.Record(context.WithoutCancel(ctx), audit.Record{Actor: actor, Center: center, Action: "slot.capacity",
-		Target: fmt.Sprintf("slot:%s/%s/%s", center, sector, start.In(s.cfg.Location).Format(time.RFC3339)), Purpose: fmt.Sprintf("capacity=%d", capacity)}); err != nil {
-		s.log.ErrorContext(ctx, "audit record lost", "action", "slot.capacity", "err", err)
-	}
+	s.record(ctx, audit.Record{Actor: actor, Center: center, Action: "slot.capacity",
+		Target: fmt.Sprintf("slot:%s/%s/%s", center, sector, start.In(s.cfg.Location).Format(time.RFC3339)), Purpose: fmt.Sprintf("capacity=%d", capacity)})
 	return nil
 }
 

@@ -238,9 +238,7 @@ func (s *Service) CreateWindow(ctx context.Context, actor, center, name string, 
 	if err := s.store.CreateWindow(ctx, w); err != nil {
 		return Window{}, err
 	}
-	if err := s.audit.Record(context.WithoutCancel(ctx), audit.Record{Actor: actor, Center: center, Action: "window.create", Target: "window:" + w.ID}); err != nil {
-		s.log.ErrorContext(ctx, "audit record lost", "action", "window.create", "err", err)
-	}
+	s.record(ctx, audit.Record{Actor: actor, Center: center, Action: "window.create", Target: "window:" + w.ID})
 	return w, nil
 }
 
