@@ -103,9 +103,14 @@ func queueIndexes() []collectionIndexes {
 //     touched: the _id refuses a second hold, so a refused take uses no
 //     number. The hold names its ticket; once that ticket is no longer
 //     waiting, called or parked, or was transferred to another sector,
-//     the holder's next take replaces the hold, so whatever moves tickets
-//     need not know about holds. A ticket transferred into a sector holds
-//     nothing there, so a take also looks for one before it goes on.
+//     the holder's next take replaces the hold, so moving a ticket to done
+//     or missed need not touch holds. A transfer takes a hold in the new
+//     sector before it moves the ticket (marked as a transfer's, so that
+//     while it is recent a take there is refused even though the ticket
+//     is still active in its old sector), and gives it back if the move
+//     fails: of a transfer and a take racing into one sector, one wins.
+//     A ticket transferred in by an earlier version holds nothing there,
+//     so a take also looks for one before it goes on.
 //   - Numbers are gapless except after a take that dies between the
 //     counter increment and the ticket insert (a crash, a lost
 //     connection): its number stays unused. That is the only way a gap
@@ -195,6 +200,10 @@ type holdDoc struct {
 	ID     string    `bson:"_id"`
 	Ticket string    `bson:"ticket"`
 	At     time.Time `bson:"at"`
+	// Transfer marks a hold taken for a ticket being transferred into the
+	// sector: while it is recent, the ticket (still active in its old
+	// sector) keeps the place.
+	Transfer bool `bson:"transfer,omitempty"`
 }
 
 // windowDoc mirrors queue.Window field for field.
@@ -244,7 +253,12 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 // hold reserves t's holder's one active ticket in the sector and day, or
 // returns queue.ErrActiveTicket.
 func (s *QueueStore) hold(ctx context.Context, t queue.Ticket) error {
-	h := holdDoc{ID: holdKey(t), Ticket: t.ID, At: t.TakenAt}
+	return s.holdAs(ctx, t, holdDoc{ID: holdKey(t), Ticket: t.ID, At: t.TakenAt})
+}
+
+// holdAs is hold with the hold document given: a take's, or a transfer's
+// (At the time of the transfer, Transfer set).
+func (s *QueueStore) holdAs(ctx context.Context, t queue.Ticket, h holdDoc) error {
 	_, err := s.holds.InsertOne(ctx, h)
 	if err == nil {
 		return s.noTransferredIn(ctx, t)
@@ -266,20 +280,22 @@ func (s *QueueStore) hold(ctx context.Context, t queue.Ticket) error {
 	err = s.tickets.FindOne(ctx, bson.D{{Key: "_id", Value: old.Ticket}}).Decode(&cur)
 	switch {
 	case errors.Is(err, mongodrv.ErrNoDocuments):
-		if !old.At.UTC().Add(holdGrace).Before(t.TakenAt) {
+		if !old.At.UTC().Add(holdGrace).Before(h.At) {
 			return queue.ErrActiveTicket // a take of the holder still in flight
 		}
 	case err != nil:
 		return fmt.Errorf("mongo: take ticket: read held ticket %s: %w", old.Ticket, err)
 	case isActive(cur.Status) && cur.Sector == t.Sector:
 		return queue.ErrActiveTicket
+	case isActive(cur.Status) && old.Transfer && !old.At.UTC().Add(holdGrace).Before(h.At):
+		return queue.ErrActiveTicket // a transfer into this sector in flight
 	}
 	// The held ticket is finished, was transferred to another sector, or
 	// was never stored: take the hold over, conditionally, so of two takes
 	// doing the same only one wins.
 	res, err := s.holds.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: h.ID}, {Key: "ticket", Value: old.Ticket}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "ticket", Value: h.Ticket}, {Key: "at", Value: h.At}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "ticket", Value: h.Ticket}, {Key: "at", Value: h.At}, {Key: "transfer", Value: h.Transfer}}}})
 	if err != nil {
 		return fmt.Errorf("mongo: take ticket: take over hold %s: %w", h.ID, err)
 	}
@@ -470,6 +486,34 @@ func (s *QueueStore) CountAhead(ctx context.Context, t queue.Ticket) (int, error
 // the first finds it where it expects; a miss reads the ticket only to
 // tell an unknown ID from a moved ticket.
 func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Status, window string, c queue.Change) (queue.Ticket, error) {
+	if c.Sector == "" {
+		return s.moveTicket(ctx, id, from, window, c)
+	}
+	// A transfer first reserves the holder's place in the new sector, as
+	// a take does, so that of a transfer and a take racing into one
+	// sector only one gets it; a failed move gives the place back.
+	var d ticketDoc
+	err := s.tickets.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if err != nil || d.Holder == "" || d.Sector == c.Sector {
+		return s.moveTicket(ctx, id, from, window, c)
+	}
+	moved := d.ticket()
+	moved.Sector = c.Sector
+	at := c.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if err := s.holdAs(ctx, moved, holdDoc{ID: holdKey(moved), Ticket: id, At: at.UTC().Truncate(time.Millisecond), Transfer: true}); err != nil {
+		return queue.Ticket{}, err
+	}
+	t, err := s.moveTicket(ctx, id, from, window, c)
+	if err != nil {
+		s.release(ctx, moved)
+	}
+	return t, err
+}
+
+func (s *QueueStore) moveTicket(ctx context.Context, id string, from []queue.Status, window string, c queue.Change) (queue.Ticket, error) {
 	statuses := make([]string, len(from)) // never nil: $in needs an array
 	for i, st := range from {
 		statuses[i] = string(st)

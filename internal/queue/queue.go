@@ -140,7 +140,10 @@ type Store interface {
 	// MoveTicket applies change to a ticket, atomically, only if its status
 	// is one of from and, when window is not empty, it is at that window.
 	// Otherwise it returns ErrTicketMoved (or apperr.NotFound for an
-	// unknown ID), changing nothing.
+	// unknown ID), changing nothing. A transfer (change.Sector) of a
+	// holder's ticket into a sector where the holder already has a
+	// waiting, called or parked ticket returns ErrActiveTicket, changing
+	// nothing; so does a concurrent take there, whichever comes second.
 	MoveTicket(ctx context.Context, id string, from []Status, window string, change Change) (Ticket, error)
 	// HasActiveTicket reports whether holder has a waiting, called or
 	// parked ticket in sector of center on day.
@@ -189,6 +192,9 @@ type Change struct {
 	Call     bool
 	// FinishedAt, if set, records the completion.
 	FinishedAt time.Time
+	// At is when the change is made; a transfer needs it (MongoDB's store
+	// reserves the holder's place in the new sector with it).
+	At time.Time
 	// Priority, if set, changes the ticket's priority (and so its rank);
 	// ClearDeclared forgets the declared priority once staff decided.
 	Priority      Priority

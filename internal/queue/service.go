@@ -355,7 +355,7 @@ func (s *Service) act(ctx context.Context, center, staff, windowID, ticketID str
 				return Ticket{}, apperr.New(CodeActiveTicket, "该群众在目标板块已有排队号，无需转办")
 			}
 		}
-		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusWaiting, Sector: toSector, ClearWindow: true})
+		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusWaiting, Sector: toSector, ClearWindow: true, At: now})
 	}
 	return Ticket{}, apperr.Fields(apperr.FieldError{Field: "action", Message: "操作无效"})
 }

@@ -54,6 +54,81 @@ var queueScenarios = []scenario[queue.Store]{
 	{"reactivate: a missed ticket waits again at the end of the line, once", testReactivate},
 	{"at window: the tickets called or parked at a window, earliest call first", testAtWindow},
 	{"priority: a declared priority reads back; a confirmed one moves the ticket up", testPriorityChange},
+	{"transfer into a sector where the holder has a ticket is refused and changes nothing", testTransferRefused},
+	{"a transfer and a take racing into one sector: the holder ends with one ticket there", testTransferTakeRace},
+}
+
+func testTransferRefused(t *testing.T, s queue.Store) {
+	held := func(id, sector string) queue.Ticket {
+		tk := ticket(id, sector, queue.PriorityNone, at)
+		tk.Holder = "citizen:cz1"
+		return tk
+	}
+	take(t, s, held("b1", "business"))
+	called(t, s, held("t1", "tax"), "w1", at.Add(time.Minute))
+	wantMoveRefused(t, s, "transfer to where the holder waits", "t1", fromCalled, "w1",
+		queue.Change{Status: queue.StatusWaiting, Sector: "business", ClearWindow: true, At: at.Add(2 * time.Minute)}, queue.CodeActiveTicket)
+	// The refusal left nothing behind: once the other ticket is gone the
+	// transfer goes through.
+	if _, err := s.ClaimNext(t.Context(), "c1", qDay, []string{"business"}, "w2", at.Add(3*time.Minute), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	move(t, s, "b1", fromCalled, "w2", queue.Change{Status: queue.StatusDone})
+	got := move(t, s, "t1", fromCalled, "w1", queue.Change{Status: queue.StatusWaiting, Sector: "business", ClearWindow: true, At: at.Add(4 * time.Minute)})
+	if got.Sector != "business" || got.Status != queue.StatusWaiting {
+		t.Errorf("transfer after the other ticket is done: %+v", got)
+	}
+}
+
+func testTransferTakeRace(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	rounds := ferretScale(t, 20, 8)
+	for r := range rounds {
+		holder := fmt.Sprintf("citizen:race%d", r)
+		tk := ticket(fmt.Sprintf("r%d-tax", r), "tax", queue.PriorityNone, at)
+		tk.Holder = holder
+		take(t, s, tk)
+		if _, err := s.ClaimNext(ctx, "c1", qDay, []string{"tax"}, "w1", at.Add(time.Minute), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var moveErr, takeErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, moveErr = s.MoveTicket(ctx, tk.ID, fromCalled, "w1", queue.Change{Status: queue.StatusWaiting, Sector: "business", ClearWindow: true, At: at.Add(2 * time.Minute)})
+		}()
+		go func() {
+			defer wg.Done()
+			nt := ticket(fmt.Sprintf("r%d-biz", r), "business", queue.PriorityNone, at.Add(2*time.Minute))
+			nt.Holder = holder
+			_, takeErr = s.TakeTicket(ctx, nt, "B")
+		}()
+		wg.Wait()
+		for _, err := range []error{moveErr, takeErr} {
+			if err != nil && apperr.CodeOf(err) != queue.CodeActiveTicket {
+				t.Fatalf("round %d: %v", r, err)
+			}
+		}
+		if has, err := s.HasActiveTicket(ctx, "c1", "business", qDay, holder); err != nil || !has {
+			t.Fatalf("round %d: the holder has no ticket in business (move %v, take %v)", r, moveErr, takeErr)
+		}
+		if moveErr == nil && takeErr == nil {
+			t.Fatalf("round %d: both the transfer and the take put the holder in business", r)
+		}
+		// Leave no waiting ticket behind for the next round's claim.
+		for {
+			c, err := s.ClaimNext(ctx, "c1", qDay, []string{"tax", "business"}, "w9", at.Add(time.Hour), time.Time{})
+			if apperr.Is(err, apperr.NotFound) {
+				break
+			}
+			must(t, "claim", err)
+			move(t, s, c.ID, fromCalled, "w9", queue.Change{Status: queue.StatusDone})
+		}
+		if moveErr != nil {
+			move(t, s, tk.ID, fromCalled, "w1", queue.Change{Status: queue.StatusDone})
+		}
+	}
 }
 
 func testPriorityChange(t *testing.T, s queue.Store) {
