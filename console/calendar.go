@@ -11,6 +11,7 @@ import (
 	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/calendar"
 	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
 )
 
@@ -124,8 +125,9 @@ func withoutConfigPrefix(err error) error {
 }
 
 // handleCalendarRevise saves an edited calendar of the path's year as a
-// new version and puts it in force at once.
-func handleCalendarRevise(svc *calendar.Service) fiber.Handler {
+// new version and puts it in force at once; appointments on days it
+// closes are cancelled and their bookers told.
+func handleCalendarRevise(svc *calendar.Service, q *queue.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		year, err := yearParam(c)
 		if err != nil {
@@ -144,6 +146,10 @@ func handleCalendarRevise(svc *calendar.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
+		// The calendar is saved: a failure here is logged by the queue
+		// and retried by the server's periodic sweep, so the edit still
+		// answers 200.
+		_, _ = q.CancelClosedBookings(c.UserContext())
 		return c.JSON(viewCalendar(r))
 	}
 }

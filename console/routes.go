@@ -73,5 +73,5 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/calendars", supervise, handleCalendarList(d.Calendars))
 	staff.Get("/calendars/:year", supervise, handleCalendarGet(d.Calendars))
 	staff.Get("/calendars/:year/versions/:version", supervise, handleCalendarVersion(d.Calendars))
-	staff.Put("/calendars/:year", admin, handleCalendarRevise(d.Calendars))
+	staff.Put("/calendars/:year", admin, handleCalendarRevise(d.Calendars, d.Queue))
 }

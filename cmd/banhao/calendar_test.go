@@ -34,6 +34,20 @@ func TestCalendarEdit(t *testing.T) {
 	if code, _, body := s.do(t, http.MethodPost, "/api/v1/mp/tickets", alice, strings.NewReader(`{"center":"hm","sector":"tax"}`)); code != 201 {
 		t.Fatalf("ticket before the edit: %d %s", code, body)
 	}
+	// Carol booked Thursday afternoon, and Friday morning.
+	carol := s.mpLogin(t, "carol")
+	s.bindRealName(t, carol, "张三丰", "371621198001010012")
+	var thursday, friday apptView
+	for _, b := range []struct {
+		start string
+		into  *apptView
+	}{{"2026-11-26T15:00:00+08:00", &thursday}, {"2026-11-27T09:00:00+08:00", &friday}} {
+		code, _, body := s.do(t, http.MethodPost, "/api/v1/mp/appointments", carol, strings.NewReader(`{"center":"hm","sector":"tax","start":"`+b.start+`"}`))
+		if code != 201 {
+			t.Fatalf("book %s: %d %s", b.start, code, body)
+		}
+		json.Unmarshal([]byte(body), b.into)
+	}
 
 	// The shipped calendar is there, as version 1, for supervisors too.
 	s.createStaff(t, "super", "supervisor")
@@ -112,6 +126,18 @@ func TestCalendarEdit(t *testing.T) {
 	// An edit of the version that was current before is stale.
 	code, ctype, body = s.do(t, http.MethodPut, "/api/v1/staff/calendars/2026", admin, edit(func(m map[string]any) {}))
 	wantProblem(t, code, ctype, body, 409, "version_conflict", "")
+
+	// Carol's Thursday appointment is cancelled by the center (and she is
+	// told through the outbox); Friday's stands.
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/mp/appointments/"+thursday.ID, carol, nil); code != 200 || !strings.Contains(body, `"status":"cancelled"`) {
+		t.Errorf("appointment on the closed day: %d %s", code, body)
+	}
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/mp/appointments/"+friday.ID, carol, nil); code != 200 || !strings.Contains(body, `"status":"booked"`) {
+		t.Errorf("appointment on the next day: %d %s", code, body)
+	}
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/staff/audit?action=appointment.cancel", admin, nil); code != 200 || !strings.Contains(body, thursday.ID) || !strings.Contains(body, "临时闭馆") {
+		t.Errorf("audit of the center's cancellation: %d %s", code, body)
+	}
 
 	// The day's slots are gone, with the reason; tickets are refused.
 	if code, closed, items, body := slots(); code != 200 || closed != "临时闭馆" || len(items) != 0 {

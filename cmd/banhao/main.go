@@ -224,7 +224,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	calendars := make(chan struct{})
 	go func() {
 		defer close(calendars)
-		refreshLoop(bg, cfg.CatalogRefresh, log, "calendar refresh", svc.calendar.Refresh)
+		refreshLoop(bg, cfg.CatalogRefresh, log, "calendar refresh", func(ctx context.Context) error {
+			if err := svc.calendar.Refresh(ctx); err != nil {
+				return err
+			}
+			// An edit made through another server may have closed a day.
+			n, err := svc.queue.CancelClosedBookings(ctx)
+			if n > 0 {
+				log.Info("appointments on closed days cancelled", "count", n)
+			}
+			return err
+		})
 	}()
 	swept := make(chan struct{})
 	go func() {

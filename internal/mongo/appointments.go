@@ -594,6 +594,22 @@ func (s *AppointmentStore) HolderAppointments(ctx context.Context, holder, fromD
 	return out, nil
 }
 
+// BookedOn implements queue.AppointmentStore.
+func (s *AppointmentStore) BookedOn(ctx context.Context, day string) ([]queue.Appointment, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "start", Value: 1}, {Key: "_id", Value: 1}})
+	docs, err := findAll[appointmentDoc](ctx, s.appointments, bson.D{
+		{Key: "status", Value: string(queue.AppointmentBooked)}, {Key: "day", Value: day},
+	}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: booked appointments of %s: %w", day, err)
+	}
+	out := make([]queue.Appointment, len(docs))
+	for i, d := range docs {
+		out[i] = d.appointment()
+	}
+	return out, nil
+}
+
 // SlotUses implements queue.AppointmentStore.
 func (s *AppointmentStore) SlotUses(ctx context.Context, center, sector, day string) ([]queue.SlotUse, error) {
 	filter := bson.D{

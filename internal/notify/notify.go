@@ -30,13 +30,16 @@ const (
 	KindTurnSoon Kind = "queue_turn_soon"
 	// KindAppointmentReminder: an appointment is tomorrow or within the hour.
 	KindAppointmentReminder Kind = "appointment_reminder"
+	// KindAppointmentCancelled: the center cancelled an appointment (the
+	// day became a holiday, or the hours changed).
+	KindAppointmentCancelled Kind = "appointment_cancelled"
 )
 
 // Known reports whether k is one of the kinds above: a message of
 // another kind has no template and could never be sent.
 func (k Kind) Known() bool {
 	switch k {
-	case KindCall, KindTurnSoon, KindAppointmentReminder:
+	case KindCall, KindTurnSoon, KindAppointmentReminder, KindAppointmentCancelled:
 		return true
 	}
 	return false

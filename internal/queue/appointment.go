@@ -88,6 +88,9 @@ type AppointmentStore interface {
 	// HolderAppointments returns holder's appointments whose Day is on or
 	// after fromDay, earliest Start first, at most limit.
 	HolderAppointments(ctx context.Context, holder, fromDay string, limit int) ([]Appointment, error)
+	// BookedOn returns the booked appointments of every center on day,
+	// earliest Start first.
+	BookedOn(ctx context.Context, day string) ([]Appointment, error)
 	// SlotUses returns the slots of center, sector and day that have
 	// bookings or a capacity set, by Start.
 	SlotUses(ctx context.Context, center, sector, day string) ([]SlotUse, error)

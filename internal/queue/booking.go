@@ -491,3 +491,65 @@ func (s *Service) SweepNoShows(ctx context.Context) (int, error) {
 	}
 	return s.appts.MarkNoShows(ctx, s.now().Add(-s.booking.CheckInAfter))
 }
+
+// CancelClosedBookings cancels the booked appointments from today to the
+// booking horizon whose slot is no longer open (an administrator made the
+// day a holiday, or shortened its hours), frees their places and tells
+// each booker, through the outbox, that the center cancelled it. The
+// server runs it after every calendar change it sees; it returns how
+// many it cancelled, and logs a failure as well as returning it.
+func (s *Service) CancelClosedBookings(ctx context.Context) (n int, err error) {
+	defer func() {
+		if err != nil {
+			s.log.ErrorContext(ctx, "appointments on closed days not all cancelled", "cancelled", n, "err", err)
+		}
+	}()
+	if s.appts == nil || s.cfg.Calendar == nil {
+		return 0, nil
+	}
+	today := s.today()
+	for i := 0; i <= s.booking.DaysAhead; i++ {
+		day := today.AddDate(0, 0, i)
+		list, err := s.appts.BookedOn(ctx, day.Format("2006-01-02"))
+		if err != nil {
+			return n, err
+		}
+		for _, a := range list {
+			if s.slotOpen(a, day) {
+				continue
+			}
+			reason := "办公时间调整"
+			if len(s.cfg.Calendar.OpenSpans(a.Center, day)) == 0 {
+				reason = s.cfg.Calendar.ClosedReason(a.Center, day)
+			}
+			c, err := s.appts.Cancel(ctx, a.ID, s.now().UTC().Truncate(time.Millisecond))
+			if apperr.Is(err, CodeAppointmentState) {
+				continue // checked in or cancelled meanwhile
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+			s.unremind(ctx, c.ID)
+			start := c.Start.In(s.cfg.Location)
+			s.notify(ctx, notify.Message{ID: "closed:" + c.ID, To: "citizen:" + c.Citizen, Kind: notify.KindAppointmentCancelled,
+				Data: map[string]string{"time": start.Format("2006-01-02 15:04"), "sector": c.Sector, "center": c.Center, "reason": reason,
+					"text": fmt.Sprintf("因%s，您 %d月%d日 %s 的预约已取消，请重新预约", reason, start.Month(), start.Day(), start.Format("15:04"))},
+				Page: "pages/appointment/index?id=" + c.ID})
+			s.record(ctx, audit.Record{Actor: "system", Center: c.Center, Action: "appointment.cancel", Subject: c.Holder,
+				Target: "appointment:" + c.ID, Purpose: "center closed: " + reason})
+		}
+	}
+	return n, nil
+}
+
+// slotOpen reports whether a's slot still lies within the hall's open
+// hours of day.
+func (s *Service) slotOpen(a Appointment, day time.Time) bool {
+	for _, sp := range s.cfg.Calendar.OpenSpans(a.Center, day) {
+		if !a.Start.Before(sp.From) && !a.End.After(sp.To) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,13 +1,15 @@
 package queue_test
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 // hall is a queue service on a real SQLite database and the shipped 2026
 // calendar, with a clock the test moves and the real outbox.
 type hall struct {
+	cal    atomic.Pointer[calendar.Calendar]
 	svc    *queue.Service
 	store  *sqlite.QueueStore
 	outbox notify.Store
@@ -58,15 +61,22 @@ func (sectors) Sectors(_ context.Context, center string) ([]catalog.Sector, erro
 	return []catalog.Sector{{Center: "hm", Code: "tax", Name: "税务", Order: 1}, {Center: "hm", Code: "business", Name: "市场监管", Order: 2}}, nil
 }
 
-// hours adapts the calendar to queue.Calendar.
-type hours struct{ cal *calendar.Calendar }
+// hours adapts the calendar in force to queue.Calendar.
+type hours struct {
+	cal *atomic.Pointer[calendar.Calendar]
+}
 
-func (h hours) OpenAt(_ string, t time.Time) bool           { return h.cal.OpenAt(t) }
-func (h hours) NextOpening(_ string, t time.Time) time.Time { return h.cal.NextOpening(t) }
-func (h hours) ClosedReason(_ string, day time.Time) string { return "休息日" }
+func (h hours) OpenAt(_ string, t time.Time) bool           { return h.cal.Load().OpenAt(t) }
+func (h hours) NextOpening(_ string, t time.Time) time.Time { return h.cal.Load().NextOpening(t) }
+func (h hours) ClosedReason(_ string, day time.Time) string {
+	if name, ok := h.cal.Load().HolidayName(calendar.DayOf(day)); ok {
+		return name
+	}
+	return "休息日"
+}
 func (h hours) OpenSpans(_ string, day time.Time) []queue.Span {
 	var out []queue.Span
-	for _, s := range h.cal.OpenSpans(calendar.DayOf(day)) {
+	for _, s := range h.cal.Load().OpenSpans(calendar.DayOf(day)) {
 		out = append(out, queue.Span{From: s.From, To: s.To})
 	}
 	return out
@@ -79,22 +89,37 @@ func newHall(t testing.TB, synchronous string) *hall {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	b, err := os.ReadFile("../../assets/calendar/2026.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cal, err := calendar.Parse(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := &hall{store: sqlite.NewQueueStore(db), outbox: sqlite.NewOutboxStore(db)}
+	cal := loadCalendar(t, nil)
+	h.cal.Store(cal)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	al := audit.NewLog(sqlite.NewAuditStore(db), h.clock)
 	ob := notify.NewOutbox(h.outbox, nil, nil, log, h.clock, notify.OutboxConfig{})
 	h.svc = queue.NewService(h.store, sectors{}, al, log, h.clock, queue.Config{
-		Calendar: hours{cal}, Location: cal.Location(), Appointments: sqlite.NewAppointmentStore(db), Notifier: ob,
+		Calendar: hours{&h.cal}, Location: cal.Location(), Appointments: sqlite.NewAppointmentStore(db), Notifier: ob,
 	})
 	return h
+}
+
+// loadCalendar reads the shipped 2026 calendar, changed by edit if not nil.
+func loadCalendar(t testing.TB, edit func(*calendar.Config)) *calendar.Calendar {
+	t.Helper()
+	b, err := os.ReadFile("../../assets/calendar/2026.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg calendar.Config
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	cal, err := calendar.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cal
 }
 
 func (h *hall) slot(t *testing.T, s string) time.Time {
@@ -466,4 +491,59 @@ func TestDeclaredPriorityCountsOnceConfirmed(t *testing.T) {
 	wantCode(t, "priority of an unknown number", err, apperr.NotFound)
 	_, err = h.svc.SetPriority(ctx, "staff:guide", "hm", d.Ticket.Number, queue.PriorityElderly)
 	wantCode(t, "set elderly by hand", err, apperr.Invalid)
+}
+
+func TestCenterClosingCancelsBookings(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	h.set(t, "2026-11-25 09:00")
+	alice := queue.Booker{Citizen: "cz-alice", IDIndex: "idx-alice"}
+	bob := queue.Booker{Citizen: "cz-bob", IDIndex: "idx-bob"}
+	thursday, err := h.svc.Book(ctx, alice, "hm", "tax", h.slot(t, "2026-11-26 10:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := h.svc.Book(ctx, bob, "hm", "tax", h.slot(t, "2026-11-27 17:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	early, err := h.svc.Book(ctx, alice, "hm", "tax", h.slot(t, "2026-11-27 09:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.svc.CancelClosedBookings(ctx); err != nil || n != 0 {
+		t.Fatalf("nothing closed yet: %d %v", n, err)
+	}
+	// Thursday becomes a holiday, and Friday closes at 16:30.
+	h.cal.Store(loadCalendar(t, func(c *calendar.Config) {
+		c.Holidays = append(c.Holidays, calendar.Holiday{Name: "临时闭馆", From: "2026-11-26"})
+		c.Hours.Fri = &calendar.Hours{Open: "08:30", LunchStart: "12:00", LunchEnd: "13:30", Close: "16:30"}
+	}))
+	n, err := h.svc.CancelClosedBookings(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("cancelled %d, %v; want Thursday's and Friday 17:00", n, err)
+	}
+	for _, a := range []queue.Appointment{thursday, late} {
+		got, err := h.svc.Appointment(ctx, queue.Booker{Citizen: a.Citizen, IDIndex: strings.TrimPrefix(a.Holder, "id:")}, a.ID)
+		if err != nil || got.Status != queue.AppointmentCancelled {
+			t.Errorf("%s after closing: %+v %v", a.ID, got.Status, err)
+		}
+		if m := h.message(t, "remind-hour:"+a.ID); m.Status != notify.StatusWithdrawn {
+			t.Errorf("%s reminder %s, want withdrawn", a.ID, m.Status)
+		}
+	}
+	m := h.message(t, "closed:"+thursday.ID)
+	if m.To != "citizen:cz-alice" || m.Kind != notify.KindAppointmentCancelled || !strings.Contains(m.Data["text"], "临时闭馆") {
+		t.Errorf("message to alice: %+v", m)
+	}
+	if m := h.message(t, "closed:"+late.ID); m.Data["reason"] != "办公时间调整" {
+		t.Errorf("message to bob: %+v", m)
+	}
+	if got, _ := h.svc.Appointment(ctx, alice, early.ID); got.Status != queue.AppointmentBooked {
+		t.Errorf("Friday 09:00 is still open, yet %s", got.Status)
+	}
+	// Run again: nothing more to do.
+	if n, err := h.svc.CancelClosedBookings(ctx); err != nil || n != 0 {
+		t.Errorf("second run cancelled %d, %v", n, err)
+	}
 }

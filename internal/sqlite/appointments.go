@@ -239,6 +239,16 @@ func (s *AppointmentStore) HolderAppointments(ctx context.Context, holder, fromD
 	return out, nil
 }
 
+// BookedOn implements queue.AppointmentStore.
+func (s *AppointmentStore) BookedOn(ctx context.Context, day string) ([]queue.Appointment, error) {
+	out, err := queryAll(ctx, s.db, scanAppointment, `SELECT `+appointmentColumns+` FROM appointments
+		WHERE status = 'booked' AND day = ? ORDER BY start_at, id`, day)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: booked appointments of a day: %w", err)
+	}
+	return out, nil
+}
+
 // SlotUses implements queue.AppointmentStore.
 func (s *AppointmentStore) SlotUses(ctx context.Context, center, sector, day string) ([]queue.SlotUse, error) {
 	scan := func(sc scanner) (queue.SlotUse, error) {

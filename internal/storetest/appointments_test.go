@@ -43,6 +43,7 @@ var appointmentScenarios = []scenario[queue.AppointmentStore]{
 	{"a slot's capacity overrides the default; below its bookings it keeps them and refuses new ones", testApptCapacity},
 	{"slot uses: the day's slots with bookings or a capacity, by start, of that center and sector", testApptSlotUses},
 	{"a holder's appointments from a day on, earliest first, limited, in every status", testApptHolderList},
+	{"booked on: every center's booked appointments of a day, earliest first", testApptBookedOn},
 	{"mark no-shows moves the booked appointments started before the time, once", testApptMarkNoShows},
 	{"no-shows: the holder's no-show starts since a time, earliest first", testApptNoShows},
 	{"2,000 concurrent bookings of a slot with 50 places: exactly 50 succeed", testApptBookRace},
@@ -937,4 +938,34 @@ func testApptCancelRace(t *testing.T, s queue.AppointmentStore) {
 		t.Errorf("%d of %d racing cancels succeeded, want 1", won, attempts)
 	}
 	wantUses(t, "after the race", taxUses(t, s), use(apSlot(9, 0), 1, 0))
+}
+
+func testApptBookedOn(t *testing.T, s queue.AppointmentStore) {
+	ctx := t.Context()
+	book(t, s, appt("late", "id:h1", apSlot(15, 0)), 5)
+	early := appt("early", "id:h2", apSlot(9, 0))
+	early.Center = "c2"
+	book(t, s, early, 5)
+	book(t, s, appt("gone", "id:h3", apSlot(10, 0)), 5)
+	_, err := s.Cancel(ctx, "gone", at)
+	must(t, "cancel", err)
+	book(t, s, appt("in", "id:h4", apSlot(11, 0)), 5)
+	_, err = s.CheckIn(ctx, "in", apSlot(10, 50), "tk1")
+	must(t, "check in", err)
+	book(t, s, appt("tomorrow", "id:h5", apSlotOn(21, 9, 0)), 5)
+	got, err := s.BookedOn(ctx, apDay)
+	must(t, "booked on", err)
+	var ids []string
+	for _, a := range got {
+		ids = append(ids, a.ID)
+		if read := getAppt(t, s, a.ID); !reflect.DeepEqual(read, a) {
+			t.Errorf("listed appointment differs from the stored one:\n got %+v\nwant %+v", a, read)
+		}
+	}
+	if want := []string{"early", "late"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("booked on %s: %v, want %v", apDay, ids, want)
+	}
+	if got, err := s.BookedOn(ctx, "2025-03-25"); err != nil || len(got) != 0 {
+		t.Errorf("booked on an empty day: %v %v", got, err)
+	}
 }
