@@ -120,7 +120,10 @@ func handleCallNext(q *queue.Service) fiber.Handler {
 }
 
 type actRequest struct {
+	// Sector is a transfer's target.
 	Sector string `json:"sector"`
+	// Matters are the codes of the matters a completed visit served.
+	Matters []string `json:"matters"`
 }
 
 type ticketStateView struct {
@@ -129,6 +132,16 @@ type ticketStateView struct {
 	Sector   string `json:"sector"`
 	Status   string `json:"status"`
 	Calls    int    `json:"calls"`
+	// Matters are the matters recorded as served.
+	Matters []string `json:"matters"`
+}
+
+// orEmptyStrings keeps a list a JSON array when there is nothing in it.
+func orEmptyStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // handleTicketAct applies a clerk's action (recall, no-show, complete,
@@ -136,17 +149,19 @@ type ticketStateView struct {
 func handleTicketAct(q *queue.Service, a queue.Action) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req actRequest
-		if a == queue.ActionTransfer {
+		// A transfer names its sector; a completion may name the matters
+		// served (or send no body).
+		if a == queue.ActionTransfer || (a == queue.ActionComplete && len(c.Body()) > 0) {
 			if err := web.DecodeJSON(c, &req); err != nil {
 				return err
 			}
 		}
 		st := staffOf(c)
-		t, err := q.Act(c.UserContext(), st.Center, st.ID, c.Params("id"), c.Params("ticket"), a, req.Sector)
+		t, err := q.ActWith(c.UserContext(), st.Center, st.ID, c.Params("id"), c.Params("ticket"), a, queue.ActDetails{Sector: req.Sector, Matters: req.Matters})
 		if err != nil {
 			return err
 		}
-		return c.JSON(ticketStateView{TicketID: t.ID, Number: t.Number, Sector: t.Sector, Status: string(t.Status), Calls: t.Calls})
+		return c.JSON(ticketStateView{TicketID: t.ID, Number: t.Number, Sector: t.Sector, Status: string(t.Status), Calls: t.Calls, Matters: orEmptyStrings(t.Matters)})
 	}
 }
 

@@ -225,7 +225,12 @@ func TestWindowActions(t *testing.T) {
 	if code, _, body := act(w.ID, second, "resume", ""); code != 200 || !strings.Contains(body, `"status":"called"`) {
 		t.Fatalf("resume: %d %s", code, body)
 	}
-	if code, _, body := act(w.ID, second, "complete", ""); code != 200 || !strings.Contains(body, `"status":"done"`) {
+	// Completing records the matters the visit served: known matters of
+	// the center only.
+	code, ctype, body = act(w.ID, second, "complete", `{"matters":["hm-tax-invoice","no-such-matter"]}`)
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "matters[1]")
+	if code, _, body := act(w.ID, second, "complete", `{"matters":["hm-tax-invoice","hm-tax-clearance"]}`); code != 200 ||
+		!strings.Contains(body, `"status":"done"`) || !strings.Contains(body, `"matters":["hm-tax-invoice","hm-tax-clearance"]`) {
 		t.Fatalf("complete: %d %s", code, body)
 	}
 

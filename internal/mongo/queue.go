@@ -162,6 +162,7 @@ type ticketDoc struct {
 	FinishedAt  time.Time `bson:"finished_at"`
 	Reactivated bool      `bson:"reactivated"`
 	Declared    string    `bson:"declared"`
+	Matters     []string  `bson:"matters,omitempty"`
 }
 
 func toTicketDoc(t queue.Ticket) ticketDoc {
@@ -169,7 +170,7 @@ func toTicketDoc(t queue.Ticket) ticketDoc {
 		ID: t.ID, Center: t.Center, Sector: t.Sector, TakenSector: t.Sector, Day: t.Day, Seq: t.Seq, Number: t.Number,
 		Channel: string(t.Channel), Holder: t.Holder, Priority: string(t.Priority), Rank: t.Priority.Rank(),
 		Status: string(t.Status), TakenAt: t.TakenAt, CalledAt: t.CalledAt, Window: t.Window, Calls: t.Calls,
-		FinishedAt: t.FinishedAt, Reactivated: t.Reactivated, Declared: string(t.Declared),
+		FinishedAt: t.FinishedAt, Reactivated: t.Reactivated, Declared: string(t.Declared), Matters: t.Matters,
 	}
 	storedTimes(&d.TakenAt, &d.CalledAt, &d.FinishedAt)
 	return d
@@ -181,6 +182,9 @@ func (d ticketDoc) ticket() queue.Ticket {
 		Channel: queue.Channel(d.Channel), Holder: d.Holder, Priority: queue.Priority(d.Priority),
 		Status: queue.Status(d.Status), TakenAt: d.TakenAt, CalledAt: d.CalledAt, Window: d.Window, Calls: d.Calls,
 		FinishedAt: d.FinishedAt, Reactivated: d.Reactivated, Declared: queue.Priority(d.Declared),
+	}
+	if len(d.Matters) > 0 {
+		t.Matters = d.Matters
 	}
 	utcTimes(&t.TakenAt, &t.CalledAt, &t.FinishedAt)
 	if t.FinishedAt.Year() <= 1 {
@@ -546,6 +550,9 @@ func (s *QueueStore) moveTicket(ctx context.Context, id string, from []queue.Sta
 	}
 	if c.ClearDeclared {
 		set = append(set, bson.E{Key: "declared", Value: ""})
+	}
+	if c.Matters != nil {
+		set = append(set, bson.E{Key: "matters", Value: c.Matters})
 	}
 	if !c.Reactivate.IsZero() {
 		// Once only: a ticket stored before the field existed has none.

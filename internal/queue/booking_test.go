@@ -3,10 +3,12 @@ package queue_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +61,17 @@ func (sectors) Sectors(_ context.Context, center string) ([]catalog.Sector, erro
 		return nil, apperr.New(apperr.NotFound, "no center")
 	}
 	return []catalog.Sector{{Center: "hm", Code: "tax", Name: "税务", Order: 1}, {Center: "hm", Code: "business", Name: "市场监管", Order: 2}}, nil
+}
+
+// Matter finds the demo matters the tests serve.
+func (sectors) Matter(_ context.Context, code string) (catalog.Matter, error) {
+	switch code {
+	case "hm-tax-invoice", "hm-tax-register":
+		return catalog.Matter{Code: code, Center: "hm", Sector: "tax"}, nil
+	case "xz-tax-invoice":
+		return catalog.Matter{Code: code, Center: "xz", Sector: "tax"}, nil
+	}
+	return catalog.Matter{}, apperr.New(apperr.NotFound, "no matter")
 }
 
 // hours adapts the calendar in force to queue.Calendar.
@@ -545,5 +558,47 @@ func TestCenterClosingCancelsBookings(t *testing.T) {
 	// Run again: nothing more to do.
 	if n, err := h.svc.CancelClosedBookings(ctx); err != nil || n != 0 {
 		t.Errorf("second run cancelled %d, %v", n, err)
+	}
+}
+
+func TestCompleteRecordsMattersServed(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	h.set(t, "2026-11-25 09:00")
+	w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", "5号窗口", []string{"tax"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.SignIn(ctx, "hm", "st-clerk", w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk}); err != nil {
+		t.Fatal(err)
+	}
+	tk, _, err := h.svc.CallNext(ctx, "hm", "st-clerk", w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete := func(matters ...string) (queue.Ticket, error) {
+		return h.svc.ActWith(ctx, "hm", "st-clerk", w.ID, tk.ID, queue.ActionComplete, queue.ActDetails{Matters: matters})
+	}
+	// Refused, and nothing changes: an unknown matter, another center's,
+	// too many.
+	for _, bad := range [][]string{{"hm-tax-invoice", "no-such-matter"}, {"xz-tax-invoice"}, make([]string, queue.MaxMattersServed+1)} {
+		_, err := complete(bad...)
+		wantCode(t, fmt.Sprintf("complete with %v", bad), err, apperr.Invalid)
+	}
+	if p, _ := h.svc.Ticket(ctx, tk.ID); p.Ticket.Status != queue.StatusCalled {
+		t.Fatalf("a refused completion changed the ticket: %s", p.Ticket.Status)
+	}
+	done, err := complete("hm-tax-invoice", "hm-tax-register", "hm-tax-invoice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Status != queue.StatusDone || !slices.Equal(done.Matters, []string{"hm-tax-invoice", "hm-tax-register"}) {
+		t.Fatalf("completed: %s %v", done.Status, done.Matters)
+	}
+	if p, _ := h.svc.Ticket(ctx, tk.ID); !slices.Equal(p.Ticket.Matters, done.Matters) {
+		t.Errorf("stored matters %v", p.Ticket.Matters)
 	}
 }

@@ -93,6 +93,9 @@ type Ticket struct {
 	// Declared is a priority the citizen declared when taking the ticket
 	// (disabled, pregnant), served as such only once staff confirm it.
 	Declared Priority
+	// Matters are the codes of the matters served on completion: one
+	// visit may settle several.
+	Matters []string
 }
 
 // Window is a service window of a center.
@@ -192,6 +195,8 @@ type Change struct {
 	Call     bool
 	// FinishedAt, if set, records the completion.
 	FinishedAt time.Time
+	// Matters, if not nil, records the matters served.
+	Matters []string
 	// At is when the change is made; a transfer needs it (MongoDB's store
 	// reserves the holder's place in the new sector with it).
 	At time.Time

@@ -15,9 +15,11 @@ import (
 	"github.com/banhao/banhao/internal/catalog"
 )
 
-// SectorLookup is what the queue needs from the catalog: a center's sectors.
+// SectorLookup is what the queue needs from the catalog: a center's
+// sectors, and a matter (to record the matters a visit served).
 type SectorLookup interface {
 	Sectors(ctx context.Context, center string) ([]catalog.Sector, error)
+	Matter(ctx context.Context, code string) (catalog.Matter, error)
 }
 
 // Calendar says when a center's hall is open (working days, hours, lunch
@@ -293,7 +295,30 @@ const MaxCalls = 3
 // Act applies a clerk's action to a ticket at the window of center that
 // staff is signed in to. toSector names the sector of a transfer.
 func (s *Service) Act(ctx context.Context, center, staff, windowID, ticketID string, a Action, toSector string) (Ticket, error) {
-	t, err := s.act(ctx, center, staff, windowID, ticketID, a, toSector)
+	return s.ActWith(ctx, center, staff, windowID, ticketID, a, ActDetails{Sector: toSector})
+}
+
+// ActDetails are what some actions need: the sector of a transfer, the
+// matters a completed visit served (catalog codes of the center's
+// matters, up to MaxMattersServed).
+type ActDetails struct {
+	Sector  string
+	Matters []string
+}
+
+// MaxMattersServed caps the matters one visit records.
+const MaxMattersServed = 20
+
+// ActWith is Act with the details of the action.
+func (s *Service) ActWith(ctx context.Context, center, staff, windowID, ticketID string, a Action, d ActDetails) (Ticket, error) {
+	if a == ActionComplete {
+		var err error
+		if d.Matters, err = s.servedMatters(ctx, center, d.Matters); err != nil {
+			return Ticket{}, err
+		}
+	}
+	toSector := d.Sector
+	t, err := s.act(ctx, center, staff, windowID, ticketID, a, toSector, d.Matters)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -311,7 +336,7 @@ func (s *Service) Act(ctx context.Context, center, staff, windowID, ticketID str
 	return t, nil
 }
 
-func (s *Service) act(ctx context.Context, center, staff, windowID, ticketID string, a Action, toSector string) (Ticket, error) {
+func (s *Service) act(ctx context.Context, center, staff, windowID, ticketID string, a Action, toSector string, matters []string) (Ticket, error) {
 	w, err := s.signedIn(ctx, center, staff, windowID)
 	if err != nil {
 		return Ticket{}, err
@@ -331,7 +356,7 @@ func (s *Service) act(ctx context.Context, center, staff, windowID, ticketID str
 	case ActionNoShow:
 		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusMissed})
 	case ActionComplete:
-		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusDone, FinishedAt: now})
+		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusDone, FinishedAt: now, Matters: matters})
 	case ActionPark:
 		return s.store.MoveTicket(ctx, t.ID, called, w.ID, Change{Status: StatusParked})
 	case ActionResume:
@@ -550,4 +575,30 @@ func (s *Service) TicketFor(ctx context.Context, id, actor string, holders ...st
 		return Position{}, apperr.New(apperr.NotFound, "没有这个排队号")
 	}
 	return p, nil
+}
+
+// servedMatters checks the matters a visit served: known matters of the
+// center, each once, at most MaxMattersServed.
+func (s *Service) servedMatters(ctx context.Context, center string, codes []string) ([]string, error) {
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	if len(codes) > MaxMattersServed {
+		return nil, apperr.Fields(apperr.FieldError{Field: "matters", Message: fmt.Sprintf("一次最多记录 %d 个事项", MaxMattersServed)})
+	}
+	out := make([]string, 0, len(codes))
+	for i, code := range codes {
+		if slices.Contains(out, code) {
+			continue
+		}
+		m, err := s.sectors.Matter(ctx, code)
+		if apperr.Is(err, apperr.NotFound) || (err == nil && m.Center != center) {
+			return nil, apperr.Fields(apperr.FieldError{Field: fmt.Sprintf("matters[%d]", i), Message: "本中心没有这个事项"})
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, code)
+	}
+	return out, nil
 }

@@ -222,6 +222,7 @@ var migrations = []string{
 	ALTER TABLE tickets ADD COLUMN finished_at INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tickets ADD COLUMN reactivated INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tickets ADD COLUMN declared TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tickets ADD COLUMN matters TEXT NOT NULL DEFAULT '[]';
 	CREATE INDEX tickets_finished ON tickets (center, sector, finished_at) WHERE status = 'done';
 	-- ClaimNext's starvation check: the oldest waiting ticket, found at once
 	CREATE INDEX tickets_oldest ON tickets (center, day, status, taken_at, seq);

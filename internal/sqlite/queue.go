@@ -25,15 +25,19 @@ var _ queue.Store = (*QueueStore)(nil)
 // NewQueueStore returns the queue store on db.
 func NewQueueStore(db *DB) *QueueStore { return &QueueStore{db: db} }
 
-const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls, finished_at, reactivated, declared`
+const ticketColumns = `id, center, sector, day, seq, number, channel, holder, priority, rank, status, taken_at, called_at, window, calls, finished_at, reactivated, declared, matters`
 
 func scanTicket(sc scanner) (queue.Ticket, error) {
 	var t queue.Ticket
 	var rank int
 	var taken, called, finished int64
+	var matters string
 	err := sc.Scan(&t.ID, &t.Center, &t.Sector, &t.Day, &t.Seq, &t.Number, &t.Channel, &t.Holder, &t.Priority, &rank,
-		&t.Status, &taken, &called, &t.Window, &t.Calls, &finished, &t.Reactivated, &t.Declared)
+		&t.Status, &taken, &called, &t.Window, &t.Calls, &finished, &t.Reactivated, &t.Declared, &matters)
 	t.TakenAt, t.CalledAt, t.FinishedAt = fromMS(taken), fromMS(called), fromMS(finished)
+	if err == nil && matters != "[]" && matters != "" {
+		err = json.Unmarshal([]byte(matters), &t.Matters)
+	}
 	return t, err
 }
 
@@ -49,9 +53,9 @@ func (s *QueueStore) TakeTicket(ctx context.Context, t queue.Ticket, letter stri
 			return fmt.Errorf("sqlite: take ticket: %w", err)
 		}
 		t.Number = queue.FormatNumber(letter, t.Seq)
-		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.Exec(`INSERT INTO tickets (`+ticketColumns+`, taken_sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Center, t.Sector, t.Day, t.Seq, t.Number, t.Channel, t.Holder, t.Priority, t.Priority.Rank(),
-			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, ms(t.FinishedAt), t.Reactivated, t.Declared, t.Sector)
+			t.Status, ms(t.TakenAt), ms(t.CalledAt), t.Window, t.Calls, ms(t.FinishedAt), t.Reactivated, t.Declared, mattersJSON(t.Matters), t.Sector)
 		if isActiveDuplicate(err) {
 			return queue.ErrActiveTicket
 		}
@@ -84,6 +88,12 @@ func (s *QueueStore) TicketByNumber(ctx context.Context, center, sector, day str
 		return t, fmt.Errorf("sqlite: ticket by number: %w", err)
 	}
 	return t, err
+}
+
+// mattersJSON is a ticket's matters as stored: a JSON array, never null.
+func mattersJSON(m []string) string {
+	b, _ := json.Marshal(orEmpty(m))
+	return string(b)
 }
 
 // isActiveDuplicate reports whether err is the unique index of active
@@ -284,10 +294,16 @@ func (s *QueueStore) MoveTicket(ctx context.Context, id string, from []queue.Sta
 		if c.ClearDeclared {
 			cur.Declared = ""
 		}
+		if c.Matters != nil {
+			cur.Matters = nil // none reads back as nil, as from a fresh row
+			if len(c.Matters) > 0 {
+				cur.Matters = c.Matters
+			}
+		}
 		_, err = tx.Exec(`UPDATE tickets SET status = ?, sector = ?, window = ?, called_at = ?, calls = ?, finished_at = ?, reactivated = ?,
-			taken_at = ?, priority = ?, rank = ?, declared = ? WHERE id = ?`,
+			taken_at = ?, priority = ?, rank = ?, declared = ?, matters = ? WHERE id = ?`,
 			cur.Status, cur.Sector, cur.Window, ms(cur.CalledAt), cur.Calls, ms(cur.FinishedAt), cur.Reactivated,
-			ms(cur.TakenAt), cur.Priority, cur.Priority.Rank(), cur.Declared, id)
+			ms(cur.TakenAt), cur.Priority, cur.Priority.Rank(), cur.Declared, mattersJSON(cur.Matters), id)
 		if isActiveDuplicate(err) {
 			return queue.ErrActiveTicket // a transfer or re-activation into a sector where the holder has a ticket
 		}

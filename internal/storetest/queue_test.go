@@ -56,6 +56,22 @@ var queueScenarios = []scenario[queue.Store]{
 	{"priority: a declared priority reads back; a confirmed one moves the ticket up", testPriorityChange},
 	{"transfer into a sector where the holder has a ticket is refused and changes nothing", testTransferRefused},
 	{"a transfer and a take racing into one sector: the holder ends with one ticket there", testTransferTakeRace},
+	{"matters served are recorded on completion and read back", testMattersServed},
+}
+
+func testMattersServed(t *testing.T, s queue.Store) {
+	called(t, s, ticket("a", "tax", queue.PriorityNone, at), "w1", at.Add(time.Minute))
+	if got := getTicket(t, s, "a"); got.Matters != nil {
+		t.Errorf("matters before completion: %#v, want none", got.Matters)
+	}
+	got := move(t, s, "a", fromCalled, "w1", queue.Change{Status: queue.StatusDone, Matters: []string{"m-1", "m-2"}})
+	if !reflect.DeepEqual(got.Matters, []string{"m-1", "m-2"}) {
+		t.Errorf("matters on completion: %#v", got.Matters)
+	}
+	called(t, s, ticket("b", "tax", queue.PriorityNone, at), "w1", at.Add(2*time.Minute))
+	if got := move(t, s, "b", fromCalled, "w1", queue.Change{Status: queue.StatusDone, Matters: []string{}}); got.Matters != nil {
+		t.Errorf("no matters served reads back as %#v, want none", got.Matters)
+	}
 }
 
 func testTransferRefused(t *testing.T, s queue.Store) {
