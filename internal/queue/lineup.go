@@ -80,26 +80,31 @@ func (l *lineup) apply(c lineupChange) {
 	}
 }
 
-// lineups holds the lineups of every (center, sector, day) in use.
+// lineups holds the lineups of every (center, sector) of the latest day
+// in use; a new day starts afresh.
 type lineups struct {
-	mu sync.Mutex
-	m  map[string]*lineup
+	mu  sync.Mutex
+	day string
+	m   map[string]*lineup
 }
 
 func lineupKey(center, sector, day string) string { return center + "|" + sector + "|" + day }
 
+// get returns the lineup of center, sector and day, or nil for a day
+// before the latest (a ticket left waiting yesterday is counted in the
+// store instead).
 func (ls *lineups) get(center, sector, day string) *lineup {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if ls.m == nil {
-		ls.m = map[string]*lineup{}
+	switch {
+	case day < ls.day:
+		return nil
+	case day > ls.day || ls.m == nil:
+		ls.day, ls.m = day, map[string]*lineup{}
 	}
 	k := lineupKey(center, sector, day)
 	l, ok := ls.m[k]
 	if !ok {
-		if len(ls.m) > 256 { // yesterday's lineups: start afresh
-			clear(ls.m)
-		}
 		l = &lineup{ready: make(chan struct{})}
 		ls.m[k] = l
 	}
@@ -129,6 +134,9 @@ func (ls *lineups) change(t Ticket, add bool) {
 // ahead counts the waiting tickets of t's sector called before t.
 func (s *Service) ahead(ctx context.Context, t Ticket) (int, error) {
 	l := s.lineups.get(t.Center, t.Sector, t.Day)
+	if l == nil {
+		return s.store.CountAhead(ctx, t)
+	}
 	if err := s.refresh(ctx, l, t); err != nil {
 		// The store answers directly, as it would without lineups.
 		return s.store.CountAhead(ctx, t)
