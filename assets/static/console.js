@@ -766,6 +766,13 @@ if (calling) {
   const sectorName = new Map([...transferSelect.options].map((o) => [o.value, o.textContent]));
   const windowNames = new Map();
   const signOut = document.getElementById("sign-out");
+  const matters = document.getElementById("ticket-matters");
+  const mattersList = document.getElementById("ticket-matters-list");
+  const mattersNote = document.getElementById("ticket-matters-note");
+  const mattersRetry = document.getElementById("ticket-matters-retry");
+  // mattersFor is the ticket and sector the matters list is drawn (or being
+  // loaded) for: a transferred ticket comes back in another sector.
+  let mattersFor = "";
   let signedIn = ""; // the window this clerk is signed in to
   let current = null;
   try {
@@ -783,23 +790,90 @@ if (calling) {
     message.textContent = "";
     status.textContent = text;
   };
-  const fail = (problem) => {
+  // fail shows a refusal; its field errors mark the controls to blame
+  // (the transfer select unless the caller names others).
+  const fail = (problem, blamed) => {
     const fields = (problem.errors || []).map((e) => e.message);
     message.textContent = [problem.detail || "操作失败，请重试。", ...fields].join(" ");
     message.hidden = false;
     status.textContent = "";
     if (fields.length) {
-      transferSelect.setAttribute("aria-invalid", "true");
-      transferSelect.setAttribute("aria-describedby", "calling-message");
+      for (const el of blamed || [transferSelect]) {
+        el.setAttribute("aria-invalid", "true");
+        el.setAttribute("aria-describedby", "calling-message");
+      }
     }
     message.focus();
   };
+
+  const matterBoxes = () => [...mattersList.querySelectorAll('input[type="checkbox"]')];
+
+  // loadMatters lists the matters of the ticket's sector as checkboxes,
+  // none ticked: the ones the clerk ticks are sent with 办结. A sector has
+  // a handful, but the list follows the API's cursor all the same.
+  const loadMatters = async (t) => {
+    const key = `${t.id}|${t.sector}`;
+    mattersFor = key;
+    mattersList.replaceChildren();
+    mattersNote.textContent = "正在加载本板块的事项…";
+    mattersNote.hidden = false;
+    // A retry keeps its button (and the focus on it) until the list is in.
+    if (document.activeElement !== mattersRetry) mattersRetry.hidden = true;
+    const items = [];
+    let cursor = "";
+    for (let page = 0; page < 20; page++) {
+      const q = new URLSearchParams({ center: calling.dataset.center || "", sector: t.sector, limit: "100" });
+      if (cursor) q.set("cursor", cursor);
+      const r = await api("GET", `/api/v1/matters?${q}`);
+      // Another ticket may be shown by now: its own load draws the list.
+      if (mattersFor !== key) return;
+      if (!r.ok) {
+        mattersNote.textContent = `事项列表未能加载：${r.problem.detail} 仍可直接办结。`;
+        mattersRetry.hidden = false;
+        return;
+      }
+      items.push(...((r.data && r.data.items) || []));
+      cursor = (r.data && r.data.next) || "";
+      if (!cursor) break;
+    }
+    const retrying = document.activeElement === mattersRetry;
+    mattersRetry.hidden = true;
+    mattersNote.textContent = items.length ? "" : "本板块暂无可选事项，可直接办结。";
+    mattersNote.hidden = items.length > 0;
+    mattersList.replaceChildren(
+      ...items.map((m) => {
+        const label = document.createElement("label");
+        label.className = "check";
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.name = "matters";
+        box.value = m.code;
+        label.append(box, ` ${m.name}`);
+        return label;
+      }),
+    );
+    // The retry button is gone: keep the keyboard in the list.
+    if (retrying) (matterBoxes()[0] || panel).focus();
+  };
+
+  mattersRetry.addEventListener("click", () => {
+    if (current) loadMatters(current);
+  });
+  // Unticking a matter the server refused clears its mark.
+  mattersList.addEventListener("change", (ev) => {
+    ev.target.removeAttribute("aria-invalid");
+    ev.target.removeAttribute("aria-describedby");
+  });
 
   // show draws the current ticket, or hides the panel when there is none.
   const show = () => {
     store(ticketKey, current ? JSON.stringify(current) : null);
     panel.hidden = !current;
-    if (!current) return;
+    if (!current) {
+      mattersFor = "";
+      mattersList.replaceChildren();
+      return;
+    }
     const parked = current.status === "parked";
     document.getElementById("ticket-number").textContent = current.number;
     const prio = document.getElementById("ticket-priority");
@@ -821,6 +895,13 @@ if (calling) {
     }
     transferSelect.removeAttribute("aria-invalid");
     transferSelect.removeAttribute("aria-describedby");
+    // Matters are recorded on 办结, which a parked ticket does not offer.
+    matters.hidden = parked;
+    for (const box of matterBoxes()) {
+      box.removeAttribute("aria-invalid");
+      box.removeAttribute("aria-describedby");
+    }
+    if (mattersFor !== `${current.id}|${current.sector}`) loadMatters(current);
   };
 
   const loadWindows = async () => {
@@ -1007,7 +1088,13 @@ if (calling) {
     const act = button.dataset.act;
     run(async () => {
       const t = current;
-      const body = act === "transfer" ? { sector: transferSelect.value } : undefined;
+      let body;
+      let ticked = [];
+      if (act === "transfer") body = { sector: transferSelect.value };
+      if (act === "complete") {
+        ticked = matterBoxes().filter((b) => b.checked);
+        if (ticked.length) body = { matters: ticked.map((b) => b.value) };
+      }
       const path = `/api/v1/staff/windows/${encodeURIComponent(t.window)}/tickets/${encodeURIComponent(t.id)}/${act}`;
       const r = await api("POST", path, body);
       if (!r.ok) {
@@ -1017,6 +1104,23 @@ if (calling) {
           current = null;
           show();
           fail({ detail: `${t.number} 号已不在本窗口待办，已从面板移除。${r.problem.detail || ""}` });
+          return;
+        }
+        if (act === "complete" && ticked.length) {
+          // A matter the catalog no longer has (matters[i]): name it and
+          // mark its box.
+          const blamed = [];
+          for (const fe of r.problem.errors || []) {
+            const m = /^matters\[(\d+)\]$/.exec(fe.field || "");
+            const box = m ? ticked[Number(m[1])] : null;
+            if (box) {
+              blamed.push(box);
+              fe.message = `${box.parentElement.textContent.trim()}：${fe.message}`;
+            } else if (fe.field === "matters") {
+              blamed.push(...ticked);
+            }
+          }
+          fail(r.problem, blamed);
           return;
         }
         fail(r.problem);
@@ -1035,6 +1139,8 @@ if (calling) {
       }
       current = null;
       let text = `${d.number} 号${done[act] || "已处理"}。`;
+      const served = (d.matters || []).length;
+      if (act === "complete" && served) text = `${d.number} 号已办结（${served} 项事项）。`;
       if (act === "transfer") text = `${d.number} 号已转到${sectorName.get(d.sector) || d.sector}，重新排队。`;
       else if (act === "recall") text = `${d.number} 号呼叫 ${t.calls} 次未到，已过号。`;
       if (others) {

@@ -25,7 +25,8 @@ var clerkExpectedFailures = regexp.MustCompile(`Failed to load resource: the ser
 // browser forgets its storage (another computer) and the panel takes up
 // from the server the ticket parked at the window, several open tickets
 // one after the other, and drops a remembered ticket the server no longer
-// lists. The page with a ticket shown is checked with axe-core.
+// lists; last, the clerk ticks the matters served before 办结. The page
+// with a ticket shown is checked with axe-core.
 func TestBrowserConsoleClerk(t *testing.T) {
 	requireChromium(t)
 	started := time.Now()
@@ -284,6 +285,80 @@ func TestBrowserConsoleClerk(t *testing.T) {
 			press(t, "complete")
 			waitCleared(t)
 			waitStatus(t, "C005 号已办结")
+		}},
+		{"办结 records the matters ticked in 本次办理事项", func(t *testing.T) {
+			for _, want := range []string{"C006", "C007"} {
+				if code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"housing-fund"}`); code != http.StatusCreated || !strings.Contains(body, `"number":"`+want+`"`) {
+					t.Fatalf("take %s: %d %s", want, code, body)
+				}
+			}
+			const boxes = `#ticket-matters input[type="checkbox"]`
+			box := func(code string) string { return `#ticket-matters input[type="checkbox"][value="` + code + `"]` }
+			callNext(t)
+			waitTicket(t, "C006")
+			waitFor(t, "the sector's matters are listed", fmt.Sprintf(`document.querySelectorAll(%q).length > 0`, boxes))
+			if got := text(t, "#ticket-matters legend"); got != "本次办理事项" {
+				t.Errorf("matters legend = %q, want 本次办理事项", got)
+			}
+			// The demo catalog has six 住房公积金 matters at the center.
+			if n := get(t, b, "count the matters", chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, boxes))); n != 6 {
+				t.Errorf("the panel lists %d matters of 住房公积金, want 6", n)
+			}
+			if n := get(t, b, "count ticked matters", chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, boxes+":checked"))); n != 0 {
+				t.Errorf("%d matters are ticked before the clerk ticks any", n)
+			}
+			label := get(t, b, "read the label of hm-gjj-loan", chromedp.Evaluate[string](fmt.Sprintf(
+				`(() => { const e = document.querySelector(%q); return e && e.labels.length ? e.labels[0].innerText.trim() : ""; })()`, box("hm-gjj-loan"))))
+			if label != "住房公积金个人住房贷款" {
+				t.Errorf("the hm-gjj-loan box is labelled %q", label)
+			}
+			// Tab goes on from 转办 into the list.
+			b.do(t, "focus 转办 and press Tab", chromedp.Focus(chromedp.CSS(`#calling-ticket button[data-act="transfer"]`)), chromedp.KeyEvent(kb.Tab))
+			if !get(t, b, "is a matter focused", chromedp.Evaluate[bool](`document.activeElement.matches('#ticket-matters input[type="checkbox"]')`)) {
+				t.Error("Tab from 转办 does not reach the matters")
+			}
+			for _, code := range []string{"hm-gjj-loan", "hm-gjj-withdraw-rent"} {
+				b.do(t, "tick "+code+" with Space", chromedp.Focus(chromedp.CSS(box(code))), chromedp.KeyEvent(" "))
+			}
+			ticked := get(t, b, "read the ticked matters", chromedp.Evaluate[string](fmt.Sprintf(
+				`[...document.querySelectorAll(%q)].map((e) => e.value).sort().join(",")`, boxes+":checked")))
+			if ticked != "hm-gjj-loan,hm-gjj-withdraw-rent" {
+				t.Fatalf("ticked matters = %q", ticked)
+			}
+			saveDeskScreenshot(t, b, filepath.Join(shots, "console-clerk-matters.png"))
+			checkAxe(t, b, "clerk's home with the matters listed")
+			press(t, "complete")
+			waitCleared(t)
+			// The count is the server's: the matters its answer recorded.
+			waitStatus(t, "C006 号已办结（2 项事项）")
+			// The next ticket starts with nothing ticked, and 办结 without
+			// a matter still works.
+			callNext(t)
+			waitTicket(t, "C007")
+			waitFor(t, "the sector's matters are listed", fmt.Sprintf(`document.querySelectorAll(%q).length > 0`, boxes))
+			if n := get(t, b, "count ticked matters", chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, boxes+":checked"))); n != 0 {
+				t.Errorf("%d matters are ticked for the next ticket", n)
+			}
+			// A matter the catalog no longer has is refused by name, its box
+			// marked; unticked, 办结 goes through without matters.
+			b.do(t, "tick a matter the catalog lost", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+				`(() => { const e = document.querySelector(%q); e.value = "hm-no-such-matter"; e.checked = true; })()`, box("hm-gjj-loan"))))
+			press(t, "complete")
+			waitFor(t, "the refusal is shown", `!document.getElementById("calling-message").hidden`)
+			if got := text(t, "#calling-message"); !strings.Contains(got, "住房公积金个人住房贷款：本中心没有这个事项") {
+				t.Errorf("refusal of an unknown matter reads %q", got)
+			}
+			lost := `#ticket-matters input[value="hm-no-such-matter"]`
+			if got := get(t, b, "read the lost matter's mark", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).getAttribute("aria-invalid") || ""`, lost))); got != "true" {
+				t.Errorf("the refused matter's box has aria-invalid=%q", got)
+			}
+			if f := focused(t); f != "calling-message" {
+				t.Errorf("focus after the refusal is on %q, want the alert", f)
+			}
+			b.do(t, "untick it with Space", chromedp.Focus(chromedp.CSS(lost)), chromedp.KeyEvent(" "))
+			press(t, "complete")
+			waitCleared(t)
+			waitStatus(t, "C007 号已办结。")
 		}},
 	}
 	for _, s := range steps {
