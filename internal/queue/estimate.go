@@ -26,10 +26,10 @@ const (
 )
 
 // ServiceTime estimates one person's service from recent service times:
-// their mean without the shortest and longest tenth (a forgotten
-// "complete" that ran for an hour, or a misclick of a second, does not
-// move it, yet the long tail of service times that makes the mean longer
-// than the median still counts), DefaultServiceTime below
+// their mean without the outliers, those under a fifth or over three
+// times the median (a misclick of a second, a "complete" forgotten for an
+// hour), so that the long tail of service times that makes the mean
+// longer than the median still counts; DefaultServiceTime below
 // MinServiceSamples.
 func ServiceTime(samples []time.Duration) time.Duration {
 	if len(samples) < MinServiceSamples {
@@ -37,13 +37,17 @@ func ServiceTime(samples []time.Duration) time.Duration {
 	}
 	s := slices.Clone(samples)
 	slices.Sort(s)
-	q := len(s) / 10
-	mid := s[q : len(s)-q]
+	median := s[len(s)/2]
 	var sum time.Duration
-	for _, d := range mid {
+	n := 0
+	for _, d := range s {
+		if d < median/5 || d > 3*median {
+			continue
+		}
 		sum += d
+		n++
 	}
-	return sum / time.Duration(len(mid))
+	return sum / time.Duration(n)
 }
 
 // EstimateWait is the expected wait of a ticket with ahead people before

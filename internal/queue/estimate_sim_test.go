@@ -123,15 +123,18 @@ func simulateMorning(t *testing.T, seed uint64, meanService time.Duration) simRe
 }
 
 // TestWaitEstimateAccuracy measures the wait estimates on simulated
-// mornings of sectors whose service is much quicker or slower than the
-// default: learning the sector's service time must beat assuming the
-// default over three mornings each, and the figures are logged for the
-// record (go test -v -run Accuracy ./internal/queue).
+// mornings: where a sector's service is much quicker or slower than the
+// default, learning its service time must beat assuming the default over
+// three mornings each. The figures are logged for the record
+// (go test -v -run Accuracy ./internal/queue).
 func TestWaitEstimateAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulated mornings take a few seconds")
 	}
-	for _, mean := range []time.Duration{5 * time.Minute, 15 * time.Minute} {
+	// Near the default (9 min) learning cannot be expected to win: that
+	// morning is logged, not judged.
+	for _, mean := range []time.Duration{5 * time.Minute, 9 * time.Minute, 15 * time.Minute} {
+		judged := mean != 9*time.Minute
 		var learned, unaware float64
 		var people int
 		var longest time.Duration
@@ -148,7 +151,7 @@ func TestWaitEstimateAccuracy(t *testing.T) {
 		learned, unaware = learned/float64(people), unaware/float64(people)
 		t.Logf("service mean %v, 3 windows, 3 mornings: %d people, longest wait %v; mean absolute error %.1f min learned, %.1f min at the default %v",
 			mean, people, longest.Round(time.Minute), learned, unaware, queue.DefaultServiceTime)
-		if learned >= unaware {
+		if judged && learned >= unaware {
 			t.Errorf("service mean %v: learned estimates (MAE %.1f min) no better than the default (%.1f min)", mean, learned, unaware)
 		}
 	}

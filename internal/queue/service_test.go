@@ -39,3 +39,22 @@ func TestPriorityRanks(t *testing.T) {
 		t.Error("ticket numbers are not letter and three digits")
 	}
 }
+
+func TestServiceTimeIgnoresOutliers(t *testing.T) {
+	m := time.Minute
+	for _, tt := range []struct {
+		samples []time.Duration
+		want    time.Duration
+	}{
+		{[]time.Duration{6 * m, 6 * m}, DefaultServiceTime}, // too few to learn from
+		{[]time.Duration{4 * m, 6 * m, 8 * m, 6 * m, 6 * m}, 6 * m},
+		// A misclick and a "complete" forgotten over lunch change nothing.
+		{[]time.Duration{6 * m, 6 * m, time.Second, 6 * m, 90 * m, 6 * m, 6 * m}, 6 * m},
+		// The long tail of honest services still counts.
+		{[]time.Duration{4 * m, 4 * m, 4 * m, 4 * m, 10 * m}, 26 * m / 5},
+	} {
+		if got := ServiceTime(tt.samples); got != tt.want {
+			t.Errorf("ServiceTime(%v) = %v, want %v", tt.samples, got, tt.want)
+		}
+	}
+}
