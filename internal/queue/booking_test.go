@@ -135,6 +135,21 @@ func loadCalendar(t testing.TB, edit func(*calendar.Config)) *calendar.Calendar 
 	return cal
 }
 
+// openWindow creates a window of center hm serving sectors, with staff
+// signed in to it.
+func (h *hall) openWindow(t testing.TB, name, staff string, sectors ...string) queue.Window {
+	t.Helper()
+	ctx := context.Background()
+	w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", name, sectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err = h.svc.SignIn(ctx, "hm", staff, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func (h *hall) slot(t *testing.T, s string) time.Time {
 	t.Helper()
 	v, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.Shanghai())
@@ -269,13 +284,7 @@ func TestCallsNotifyTheHolder(t *testing.T) {
 	h := newHall(t, "NORMAL")
 	ctx := context.Background()
 	h.set(t, "2026-11-25 09:00")
-	w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", "5号窗口", []string{"tax"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.svc.SignIn(ctx, "hm", "st-clerk", w.ID); err != nil {
-		t.Fatal(err)
-	}
+	w := h.openWindow(t, "5号窗口", "st-clerk", "tax")
 	var ids []string
 	for _, holder := range []string{"citizen:a", "", "citizen:c", "id:d"} {
 		p, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelMiniProgram, Holder: holder})
@@ -382,13 +391,7 @@ func TestReactivateMissedTicket(t *testing.T) {
 	h := newHall(t, "NORMAL")
 	ctx := context.Background()
 	h.set(t, "2026-11-25 09:00")
-	w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", "5号窗口", []string{"tax"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.svc.SignIn(ctx, "hm", "st-clerk", w.ID); err != nil {
-		t.Fatal(err)
-	}
+	w := h.openWindow(t, "5号窗口", "st-clerk", "tax")
 	take := func(holder string) queue.Position {
 		t.Helper()
 		p, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk, Holder: holder})
@@ -420,7 +423,7 @@ func TestReactivateMissedTicket(t *testing.T) {
 		t.Fatalf("missed %s, want alice's A001", m.Number)
 	}
 	// Still waiting: nothing to put back.
-	_, err = h.svc.Reactivate(ctx, "hm", "A002", "")
+	_, err := h.svc.Reactivate(ctx, "hm", "A002", "")
 	wantCode(t, "reactivate a waiting ticket", err, queue.CodeTicketMoved)
 	_, err = h.svc.Reactivate(ctx, "hm", "Z999", "")
 	wantCode(t, "reactivate an unknown number", err, apperr.NotFound)
@@ -565,13 +568,7 @@ func TestCompleteRecordsMattersServed(t *testing.T) {
 	h := newHall(t, "NORMAL")
 	ctx := context.Background()
 	h.set(t, "2026-11-25 09:00")
-	w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", "5号窗口", []string{"tax"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.svc.SignIn(ctx, "hm", "st-clerk", w.ID); err != nil {
-		t.Fatal(err)
-	}
+	w := h.openWindow(t, "5号窗口", "st-clerk", "tax")
 	if _, err := h.svc.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelKiosk}); err != nil {
 		t.Fatal(err)
 	}

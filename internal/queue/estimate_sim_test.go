@@ -47,14 +47,7 @@ func simulateMorning(t *testing.T, seed uint64, meanService time.Duration) simRe
 	}
 	var desks []*desk
 	for _, name := range []string{"1号窗口", "2号窗口", "3号窗口"} {
-		w, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", name, []string{"tax"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := h.svc.SignIn(ctx, "hm", "st-"+name, w.ID); err != nil {
-			t.Fatal(err)
-		}
-		desks = append(desks, &desk{w: w, staff: "st-" + name})
+		desks = append(desks, &desk{w: h.openWindow(t, name, "st-"+name, "tax"), staff: "st-" + name})
 	}
 
 	// Arrivals: a Poisson process of 18 an hour, 36 in the rush hour.

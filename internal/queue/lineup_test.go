@@ -23,14 +23,7 @@ func TestLineupMatchesStore(t *testing.T) {
 		name    string
 		sectors []string
 	}{{"1号窗口", []string{"tax"}}, {"2号窗口", []string{"business"}}, {"3号窗口", []string{"tax", "business"}}} {
-		win, err := h.svc.CreateWindow(ctx, "staff:admin", "hm", w.name, w.sectors)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := h.svc.SignIn(ctx, "hm", "st-"+w.name, win.ID); err != nil {
-			t.Fatal(err)
-		}
-		desks = append(desks, win)
+		desks = append(desks, h.openWindow(t, w.name, "st-"+w.name, w.sectors...))
 	}
 	priorities := []queue.Priority{queue.PriorityNone, queue.PriorityNone, queue.PriorityNone, queue.PriorityElderly, queue.PriorityGreen, queue.PriorityPregnant}
 	sectors := []string{"tax", "business"}
