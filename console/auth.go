@@ -20,8 +20,10 @@ const (
 )
 
 const (
-	localsStaff   = "console.staff"
-	localsSession = "console.session"
+	localsStaff = "console.staff"
+	// localsStaffNames caches the center's staff names for one request.
+	localsStaffNames = "console.staff_names"
+	localsSession    = "console.session"
 )
 
 func origin(c *fiber.Ctx) identity.Origin { return identity.Origin{IP: c.IP()} }

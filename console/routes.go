@@ -9,6 +9,7 @@ import (
 
 	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/calendar"
+	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
@@ -23,6 +24,8 @@ type Deps struct {
 	Kiosks   *identity.Kiosks
 	Citizens *identity.Citizens
 	Queue    *queue.Service
+	// Cases runs applications: acceptance, decisions, supervision.
+	Cases *cases.Service
 	// Calendars are the working-day calendars administrators edit.
 	Calendars *calendar.Service
 	// SecureCookies marks the session cookies Secure (HTTPS only).
@@ -68,6 +71,29 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/matters/:code/versions/:version", admin, handleMatterVersion(d.Catalog))
 	staff.Put("/matters/:code", admin, handleMatterRevise(d.Catalog))
 	staff.Post("/matters/:code/retire", admin, handleMatterRetire(d.Catalog))
+
+	// Cases: the worklist (clerk: to accept; approver: to decide;
+	// supervisor: the deadline board), acceptance with the one-time
+	// notice and 容缺, decisions, clock changes and supervision. The case
+	// service checks each role and sector itself.
+	caseStaff := requireRole(ids, identity.RoleClerk, identity.RoleApprover, identity.RoleSupervisor)
+	cd := caseDeps{cs: d.Cases, ids: ids}
+	staff.Get("/cases", caseStaff, handleWorklist(cd))
+	staff.Get("/cases/:id", caseStaff, handleStaffCaseGet(cd))
+	staff.Post("/tickets/:ticket/cases", clerk, handleWindowCaseStart(cd, d.Queue))
+	staff.Post("/cases/:id/materials/:n/paper", clerk, handleCasePaper(cd))
+	staff.Get("/cases/:id/materials/:n/file", caseStaff, handleStaffCaseFile(cd))
+	staff.Post("/cases/:id/submit", clerk, handleStaffCaseSubmit(cd))
+	staff.Post("/cases/:id/accept", clerk, handleCaseAccept(cd))
+	staff.Post("/cases/:id/return", caseStaff, handleCaseReturn(cd))
+	staff.Post("/cases/:id/reject", clerk, handleCaseReject(cd))
+	staff.Post("/cases/:id/decide", caseStaff, handleCaseDecide(cd))
+	staff.Post("/cases/:id/suspend", caseStaff, handleCaseSuspend(cd))
+	staff.Post("/cases/:id/resume", caseStaff, handleCaseResume(cd))
+	staff.Post("/cases/:id/extend", caseStaff, handleCaseExtend(cd))
+	staff.Post("/cases/:id/materials/:n/waive", caseStaff, handleCaseWaive(cd))
+	staff.Post("/cases/:id/green", caseStaff, handleCaseGreen(cd))
+	staff.Post("/cases/:id/escalate", caseStaff, handleCaseEscalate(cd))
 
 	supervise := requireRole(ids, identity.RoleAdmin, identity.RoleSupervisor)
 	staff.Get("/calendars", supervise, handleCalendarList(d.Calendars))

@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/banhao/banhao/assets"
+	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
@@ -32,6 +33,8 @@ type Deps struct {
 	Kiosks *identity.Kiosks
 	// Queue gives out tickets.
 	Queue *queue.Service
+	// Cases shows the card holder's cases and takes kiosk applications.
+	Cases *cases.Service
 	// IdleReset is how long a kiosk page stays without a touch before it
 	// goes back to the home page; 0 never resets.
 	IdleReset time.Duration
@@ -65,6 +68,12 @@ func Routes(app *fiber.App, d Deps) error {
 	app.Get("/kiosk/queue", p.handleQueuePage())
 	app.Get("/kiosk/setup", p.handleSetup())
 	app.Get("/kiosk/qr.png", handleTicketQR())
+	// The case pages: 我的办件 and 自助申请.
+	if err := p.parseCasePages(); err != nil {
+		return err
+	}
+	app.Get("/kiosk/cases", p.handleCasesPage())
+	app.Get("/kiosk/apply/:code", p.handleApplyPage())
 	if d.Dev {
 		app.Get("/kiosk/demo", p.handleDemo())
 	}
@@ -86,5 +95,9 @@ func Routes(app *fiber.App, d Deps) error {
 	api.Post("/tickets", handleTicketTake(d.Kiosks, d.Queue))
 	api.Post("/check-in", handleCheckIn(d.Kiosks, d.Queue))
 	api.Post("/tickets/reactivate", handleReactivate(d.Kiosks, d.Queue))
+	api.Get("/cases", handleKioskCaseList(d.Kiosks, d.Cases))
+	api.Post("/cases", handleKioskCaseStart(d.Kiosks, d.Cases))
+	api.Get("/cases/:id", handleKioskCaseGet(d.Kiosks, d.Cases))
+	api.Post("/cases/:id/submit", handleKioskCaseSubmit(d.Kiosks, d.Cases))
 	return nil
 }

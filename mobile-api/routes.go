@@ -8,6 +8,7 @@ package mobileapi
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
@@ -19,6 +20,10 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Citizens *identity.Citizens
 	Queue    *queue.Service
+	// Cases runs the citizen's applications.
+	Cases *cases.Service
+	// CaseLookupsPerMinute caps public case lookups (number + query code) per address.
+	CaseLookupsPerMinute int
 	// Staff logs couriers in: couriers are accounts with the courier role.
 	Staff *identity.Service
 	// CourierLoginsPerMinute caps courier login attempts per address.
@@ -48,6 +53,20 @@ func Routes(app fiber.Router, d Deps) {
 	mp.Post("/appointments/:id/cancel", handleAppointmentCancel(d.Queue))
 	mp.Post("/appointments/:id/reschedule", handleAppointmentReschedule(d.Queue))
 	mp.Get("/me/data-use", handleDataUse(d.Citizens))
+	mp.Post("/cases", handleCaseStart(d.Cases))
+	mp.Get("/cases", handleCaseList(d.Cases))
+	mp.Get("/cases/:id", handleCaseGet(d.Cases))
+	mp.Put("/cases/:id/form", handleCaseForm(d.Cases))
+	mp.Get("/cases/:id/reusable", handleCaseReusable(d.Cases))
+	mp.Post("/cases/:id/materials/:n/file", handleCaseUpload(d.Cases))
+	mp.Get("/cases/:id/materials/:n/file", handleCaseFile(d.Cases))
+	mp.Post("/cases/:id/materials/:n/reuse", handleCaseReuse(d.Cases))
+	mp.Delete("/cases/:id/materials/:n", handleCaseMaterialRemove(d.Cases))
+	mp.Post("/cases/:id/submit", handleCaseSubmit(d.Cases))
+	mp.Post("/cases/:id/withdraw", handleCaseWithdraw(d.Cases))
+	// Anyone with the acceptance notice follows the case; guessing codes
+	// is slowed down per address.
+	v1.Get("/cases/lookup", web.RateLimiter(max(d.CaseLookupsPerMinute, 1), "查询过于频繁，请稍后再试"), handleCaseLookup(d.Cases))
 
 	v1.Post("/courier/login", web.LoginLimiter(d.CourierLoginsPerMinute), handleCourierLogin(d.Staff))
 	courier := v1.Group("/courier", requireCourier(d.Staff))

@@ -32,6 +32,9 @@ type config struct {
 	// missed, the anti-starvation cap, and the appointment rules.
 	Queue   queueRules
 	Booking queue.BookingConfig
+	// Cases are the application rules: uploads, 容缺 supply time, the
+	// deadline warning share, public lookups.
+	Cases caseRules
 	// WeChatTemplates are the subscribe-message templates per message kind.
 	WeChatTemplates map[notify.Kind]wechat.Template
 	SecureCookies   bool
@@ -224,6 +227,28 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.Booking.SlotLength > 0 && (c.Booking.SlotLength < 5*time.Minute || time.Hour%c.Booking.SlotLength != 0 && c.Booking.SlotLength%time.Hour != 0) {
 		errs = append(errs, fmt.Errorf("slot length must divide an hour or be whole hours, not %s", c.Booking.SlotLength))
 	}
+	c.Cases = caseRules{
+		MaxFileSize:      int64(envInt("MAX_UPLOAD", 20<<20)),
+		SupplyDays:       envInt("SUPPLY_DAYS", 10),
+		LookupsPerMinute: envInt("CASE_LOOKUPS_PER_MINUTE", 30),
+		WarnAt:           0.8,
+	}
+	if v := getenv("BANHAO_DEADLINE_WARN_AT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f >= 1 {
+			errs = append(errs, fmt.Errorf("BANHAO_DEADLINE_WARN_AT must be a share between 0 and 1 (e.g. 0.8), not %q", v))
+		}
+		c.Cases.WarnAt = f
+	}
+	if c.Cases.MaxFileSize < 1<<10 || c.Cases.MaxFileSize > 64<<20 {
+		errs = append(errs, fmt.Errorf("BANHAO_MAX_UPLOAD must be between 1 KiB and 64 MiB, not %d", c.Cases.MaxFileSize))
+	}
+	if c.Cases.SupplyDays < 1 || c.Cases.SupplyDays > 60 {
+		errs = append(errs, fmt.Errorf("BANHAO_SUPPLY_DAYS must be between 1 and 60 working days, not %d", c.Cases.SupplyDays))
+	}
+	if c.Cases.LookupsPerMinute < 1 || c.Cases.LookupsPerMinute > 10000 {
+		errs = append(errs, fmt.Errorf("BANHAO_CASE_LOOKUPS_PER_MINUTE must be between 1 and 10000, not %d", c.Cases.LookupsPerMinute))
+	}
 	if tpl, err := parseTemplates(getenv("BANHAO_WECHAT_TEMPLATES")); err != nil {
 		errs = append(errs, err)
 	} else {
@@ -236,6 +261,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		errs = append(errs, errors.New("MongoDB URI must start with mongodb:// or mongodb+srv://"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// caseRules are the application rules a deployment may tune.
+type caseRules struct {
+	// MaxFileSize caps one uploaded material (BANHAO_MAX_UPLOAD, bytes).
+	MaxFileSize int64
+	// SupplyDays are the working days to supply 容缺 materials (BANHAO_SUPPLY_DAYS).
+	SupplyDays int
+	// LookupsPerMinute caps public case lookups per address (BANHAO_CASE_LOOKUPS_PER_MINUTE).
+	LookupsPerMinute int
+	// WarnAt is the share of a time limit that turns a case yellow (BANHAO_DEADLINE_WARN_AT).
+	WarnAt float64
 }
 
 // queueRules are the calling rules a deployment may tune.

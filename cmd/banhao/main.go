@@ -25,7 +25,10 @@ import (
 	"github.com/banhao/banhao/console"
 	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/calendar"
+	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/certificate"
+	"github.com/banhao/banhao/internal/deadline"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
 	"github.com/banhao/banhao/internal/notify"
@@ -61,6 +64,9 @@ type stores struct {
 	outbox   notify.Store
 	audit    audit.Store
 	calendar calendar.Store
+	cases    cases.Store
+	files    cases.FileStore
+	ecerts   certificate.Store
 	ping     func(context.Context) error
 	close    func() error
 	desc     string
@@ -84,6 +90,9 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			outbox:   mongo.NewOutboxStore(db),
 			audit:    mongo.NewAuditStore(db),
 			calendar: mongo.NewCalendarStore(db),
+			cases:    mongo.NewCaseStore(db),
+			files:    mongo.NewFileStore(db),
+			ecerts:   mongo.NewCertificateStore(db),
 			ping:     db.Ping,
 			close: func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -99,6 +108,12 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		return nil, err
 	}
 	ids := sqlite.NewIdentityStore(db)
+	files := sqlite.NewFileStore(db)
+	// Uploads cut off by a crash leave temporary files; nothing refers to them.
+	if _, err := files.Sweep(ctx, time.Hour); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sweep unfinished uploads: %w", err)
+	}
 	return &stores{
 		catalog:  sqlite.NewCatalogStore(db),
 		staff:    ids,
@@ -110,6 +125,9 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		outbox:   sqlite.NewOutboxStore(db),
 		audit:    sqlite.NewAuditStore(db),
 		calendar: sqlite.NewCalendarStore(db),
+		cases:    sqlite.NewCaseStore(db),
+		files:    files,
+		ecerts:   sqlite.NewCertificateStore(db),
 		ping:     db.Ping,
 		close:    db.Close,
 		desc:     "SQLite " + path,
@@ -139,6 +157,9 @@ func newLogger(cfg config, stdout io.Writer) *slog.Logger {
 // order: stop accepting, finish requests, stop background work, close the
 // store.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "ecert" {
+		return runECert(ctx, args[1:], getenv, stdout)
+	}
 	if len(args) > 0 && args[0] == "admin" {
 		return runAdmin(ctx, args[1:], getenv, stdout)
 	}
@@ -182,6 +203,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		if loaded {
 			log.Info("demo catalog loaded", "centers", len(seed.Centers), "matters", len(seed.Matters))
+		}
+		if err := loadDemoCertificates(ctx, svc.ecerts); err != nil {
+			return err
 		}
 	}
 	if err := cat.Refresh(ctx); err != nil {
@@ -301,6 +325,8 @@ type services struct {
 	kiosks   *identity.Kiosks
 	queue    *queue.Service
 	outbox   *notify.Outbox
+	cases    *cases.Service
+	ecerts   *certificate.Library
 	// sending says whether the outbox has a way to send (WeChat configured).
 	sending bool
 }
@@ -359,7 +385,14 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 		sender = wechat.NewSubscriber(wx, cfg.WeChatTemplates)
 	}
 	outbox := notify.NewOutbox(st.outbox, recipients{st.citizens}, sender, log, now, notify.OutboxConfig{})
+	ids := identity.NewService(st.staff, st.sessions, al, log, now, identity.DefaultConfig())
+	lib := certificate.NewLibrary(st.ecerts, keys, al, log, now, cals.Location())
 	return &services{
+		cases: cases.NewService(st.cases, st.files, cat, al, log, now, cases.Config{
+			Calendar: func() deadline.Calendar { return cals.Book() }, WarnAt: cfg.Cases.WarnAt, SupplyDays: cfg.Cases.SupplyDays,
+			MaxFileSize: cfg.Cases.MaxFileSize, Certificates: lib, Authorizer: ids, Notifier: outbox,
+		}),
+		ecerts:   lib,
 		audit:    al,
 		catalog:  cat,
 		calendar: cals,
@@ -370,7 +403,7 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 		}),
 		outbox:   outbox,
 		sending:  sender != nil,
-		identity: identity.NewService(st.staff, st.sessions, al, log, now, identity.DefaultConfig()),
+		identity: ids,
 		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, login, al, log, now, identity.CitizensConfig{DevLogin: cfg.Dev}),
 		kiosks:   identity.NewKiosks(st.kiosks, st.sessions, keys, al, log, now),
 	}, nil
@@ -430,19 +463,21 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	app := web.NewApp(web.AppConfig{
 		Log:            log,
 		BodyLimit:      cfg.BodyLimit,
+		UploadLimit:    int(cfg.Cases.MaxFileSize) + 64<<10, // room for the multipart envelope
 		RequestTimeout: cfg.RequestTimeout,
 		Metrics:        web.NewMetrics(reg),
 	})
 	web.OpsRoutes(app, st.ping, reg, openapi)
-	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Queue: svc.queue, Staff: svc.identity, CourierLoginsPerMinute: cfg.LoginsPerMinute})
+	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Queue: svc.queue, Cases: svc.cases, Staff: svc.identity,
+		CourierLoginsPerMinute: cfg.LoginsPerMinute, CaseLookupsPerMinute: cfg.Cases.LookupsPerMinute})
 	console.Routes(app, console.Deps{
 		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens, Queue: svc.queue, Calendars: svc.calendar,
-		SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,
+		Cases: svc.cases, SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,
 	})
-	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat}); err != nil {
+	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat, Cases: svc.cases}); err != nil {
 		return nil, err
 	}
-	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Queue: svc.queue, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log}); err != nil {
+	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Queue: svc.queue, Cases: svc.cases, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log}); err != nil {
 		return nil, err
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })

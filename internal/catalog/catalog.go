@@ -146,6 +146,9 @@ type Matter struct {
 	// 0 promised days means done on the spot (即办).
 	StatutoryDays int `json:"statutory_days"`
 	PromisedDays  int `json:"promised_days"`
+	// GreenDays is the green channel's own promised limit for major
+	// projects (绿色通道); 0 means the ordinary promise.
+	GreenDays int `json:"green_days,omitempty"`
 	// FeeFen is the fee in fen (0 = free); FeeStandard and FeeBasis describe it.
 	FeeFen      int64  `json:"fee_fen"`
 	FeeStandard string `json:"fee_standard"`

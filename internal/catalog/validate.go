@@ -181,6 +181,11 @@ func (m *Matter) Validate() error {
 	} else if m.StatutoryDays > 0 && m.PromisedDays > m.StatutoryDays {
 		c.add("promised_days", "承诺时限不能长于法定时限")
 	}
+	if m.GreenDays < 0 || m.GreenDays > maxWorkingDays {
+		c.add("green_days", "绿色通道时限须在 0 到 %d 个工作日之间", maxWorkingDays)
+	} else if m.GreenDays > 0 && (!m.GreenChannel || m.GreenDays > m.PromisedDays) {
+		c.add("green_days", "绿色通道时限只用于绿色通道事项，且不能长于承诺时限")
+	}
 	if m.FeeFen < 0 || m.FeeFen > maxFeeFen {
 		c.add("fee_fen", "收费金额无效")
 	}

@@ -432,3 +432,10 @@ func (cs *Citizens) LookupByIDNumber(ctx context.Context, r Reader, idNumber, pu
 	cs.record(ctx, audit.Record{Actor: r.Actor, Role: r.Role, Center: r.Center, Action: "citizen.lookup", Subject: "citizen:" + c.ID, Purpose: purpose, IP: r.IP})
 	return cs.Profile(c)
 }
+
+// HolderOf is how every business area names a person by real name: "id:"
+// and the blind index of their (normalised) ID number, the same whether
+// they came through a kiosk's card reader or a bound mini-program account.
+func HolderOf(keys *seal.Keyring, idNumber string) string {
+	return "id:" + keys.BlindIndex(indexIDNumber, idNumber)
+}

@@ -164,57 +164,17 @@ func (s *Service) LoginCourier(ctx context.Context, username, password string, f
 }
 
 func (s *Service) login(ctx context.Context, username, password string, from Origin, kind Kind) (Login, error) {
-	now := s.now()
-	username = NormalizeUsername(username)
-	st, err := s.staff.GetStaffByUsername(ctx, username)
-	if apperr.Is(err, apperr.NotFound) {
-		if herr := s.withHashSlot(ctx, func() { VerifyPassword(s.dummyHash, password, s.cfg.Argon2) }); herr != nil {
-			return Login{}, herr
-		}
-		s.record(ctx, audit.Record{Actor: "anonymous", Action: "login", Target: "username", Outcome: audit.OutcomeFailed, IP: from.IP})
-		return Login{}, errBadLogin()
-	}
+	st, err := s.verify(ctx, username, password, from, "login")
 	if err != nil {
 		return Login{}, err
 	}
-	if now.Before(st.LockedUntil) {
-		s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Center: st.Center, Action: "login", Outcome: audit.OutcomeDenied, IP: from.IP})
-		return Login{}, locked(st.LockedUntil.Sub(now))
-	}
-	var ok, rehash bool
-	if err := s.withHashSlot(ctx, func() { ok, rehash = VerifyPassword(st.PasswordHash, password, s.cfg.Argon2) }); err != nil {
-		return Login{}, err
-	}
-	if !ok || st.Disabled {
-		upd, err := s.staff.RecordFailedLogin(ctx, st.ID, s.cfg.LockAfter, now.Add(s.cfg.LockFor))
-		if err != nil {
-			return Login{}, err
-		}
-		s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Center: st.Center, Action: "login", Outcome: audit.OutcomeFailed, IP: from.IP})
-		if now.Before(upd.LockedUntil) {
-			return Login{}, locked(upd.LockedUntil.Sub(now))
-		}
-		return Login{}, errBadLogin()
-	}
+	now := s.now()
 	if (kind == KindCourier) != st.HasRole(RoleCourier) {
 		s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Center: st.Center, Action: "login", Target: string(kind), Outcome: audit.OutcomeDenied, IP: from.IP})
 		if kind == KindCourier {
 			return Login{}, apperr.New(apperr.Forbidden, "该账号不是快递员账号，请从工作人员入口登录")
 		}
 		return Login{}, apperr.New(apperr.Forbidden, "快递员请从快递员入口登录")
-	}
-	if st.FailedLogins > 0 {
-		if err := s.staff.ResetFailedLogins(ctx, st.ID); err != nil {
-			return Login{}, err
-		}
-	}
-	if rehash {
-		var h string
-		if err := s.withHashSlot(ctx, func() { h = HashPassword(password, s.cfg.Argon2) }); err == nil {
-			if err := s.staff.SetPassword(ctx, st.ID, h, st.PasswordChangedAt); err != nil {
-				return Login{}, err
-			}
-		}
 	}
 	token, id := newToken()
 	at := now.UTC().Truncate(time.Millisecond)
@@ -227,6 +187,80 @@ func (s *Service) login(ctx context.Context, username, password string, from Ori
 	}
 	s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Role: rolesString(st.Roles), Center: st.Center, Action: "login", IP: from.IP})
 	return Login{Token: token, Session: sess, Staff: st}, nil
+}
+
+// verify checks a username and password the way a login does (the same
+// answer for unknown names, failures counted towards the lock) and
+// returns the account; action names the attempt in the audit log.
+func (s *Service) verify(ctx context.Context, username, password string, from Origin, action string) (Staff, error) {
+	now := s.now()
+	username = NormalizeUsername(username)
+	st, err := s.staff.GetStaffByUsername(ctx, username)
+	if apperr.Is(err, apperr.NotFound) {
+		if herr := s.withHashSlot(ctx, func() { VerifyPassword(s.dummyHash, password, s.cfg.Argon2) }); herr != nil {
+			return Staff{}, herr
+		}
+		s.record(ctx, audit.Record{Actor: "anonymous", Action: action, Target: "username", Outcome: audit.OutcomeFailed, IP: from.IP})
+		return Staff{}, errBadLogin()
+	}
+	if err != nil {
+		return Staff{}, err
+	}
+	if now.Before(st.LockedUntil) {
+		s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Center: st.Center, Action: action, Outcome: audit.OutcomeDenied, IP: from.IP})
+		return Staff{}, locked(st.LockedUntil.Sub(now))
+	}
+	var ok, rehash bool
+	if err := s.withHashSlot(ctx, func() { ok, rehash = VerifyPassword(st.PasswordHash, password, s.cfg.Argon2) }); err != nil {
+		return Staff{}, err
+	}
+	if !ok || st.Disabled {
+		upd, err := s.staff.RecordFailedLogin(ctx, st.ID, s.cfg.LockAfter, now.Add(s.cfg.LockFor))
+		if err != nil {
+			return Staff{}, err
+		}
+		s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Center: st.Center, Action: action, Outcome: audit.OutcomeFailed, IP: from.IP})
+		if now.Before(upd.LockedUntil) {
+			return Staff{}, locked(upd.LockedUntil.Sub(now))
+		}
+		return Staff{}, errBadLogin()
+	}
+	if st.FailedLogins > 0 {
+		if err := s.staff.ResetFailedLogins(ctx, st.ID); err != nil {
+			return Staff{}, err
+		}
+	}
+	if rehash {
+		var h string
+		if err := s.withHashSlot(ctx, func() { h = HashPassword(password, s.cfg.Argon2) }); err == nil {
+			if err := s.staff.SetPassword(ctx, st.ID, h, st.PasswordChangedAt); err != nil {
+				return Staff{}, err
+			}
+		}
+	}
+	return st, nil
+}
+
+// AuthorizeSupervisor checks the credentials a supervisor types at a
+// clerk's screen to authorise an override (a second one-time notice) and
+// returns the supervisor's staff ID. The account must be an enabled
+// supervisor of center; failures count towards its lock like logins.
+func (s *Service) AuthorizeSupervisor(ctx context.Context, center, username, password string) (string, error) {
+	st, err := s.verify(ctx, username, password, Origin{}, "override.authorize")
+	if apperr.Is(err, apperr.Unauthorized) {
+		// Not 401: the clerk's own session is fine, and their console must
+		// not take this for a logout.
+		return "", apperr.New(apperr.Forbidden, "授权人用户名或密码错误")
+	}
+	if err != nil {
+		return "", err
+	}
+	if !st.HasRole(RoleSupervisor) || st.Center != center {
+		s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Center: center, Action: "override.authorize", Outcome: audit.OutcomeDenied})
+		return "", apperr.New(apperr.Forbidden, "授权人须为本中心的督办人员")
+	}
+	s.record(ctx, audit.Record{Actor: "staff:" + st.ID, Center: center, Action: "override.authorize"})
+	return st.ID, nil
 }
 
 func locked(d time.Duration) error {

@@ -119,6 +119,7 @@ type guideDoc struct {
 	Steps          []stepDoc          `bson:"steps"`
 	StatutoryDays  int                `bson:"statutory_days"`
 	PromisedDays   int                `bson:"promised_days"`
+	GreenDays      int                `bson:"green_days,omitempty"`
 	FeeFen         int64              `bson:"fee_fen"`
 	FeeStandard    string             `bson:"fee_standard"`
 	FeeBasis       string             `bson:"fee_basis"`
@@ -385,6 +386,7 @@ func toGuide(m catalog.Matter) guideDoc {
 		Steps:          mapSlice(m.Steps, func(x catalog.Step) stepDoc { return stepDoc(x) }),
 		StatutoryDays:  m.StatutoryDays,
 		PromisedDays:   m.PromisedDays,
+		GreenDays:      m.GreenDays,
 		FeeFen:         m.FeeFen,
 		FeeStandard:    m.FeeStandard,
 		FeeBasis:       m.FeeBasis,
@@ -419,6 +421,7 @@ func fromGuide(g guideDoc) catalog.Matter {
 		Steps:          mapSlice(g.Steps, func(x stepDoc) catalog.Step { return catalog.Step(x) }),
 		StatutoryDays:  g.StatutoryDays,
 		PromisedDays:   g.PromisedDays,
+		GreenDays:      g.GreenDays,
 		FeeFen:         g.FeeFen,
 		FeeStandard:    g.FeeStandard,
 		FeeBasis:       g.FeeBasis,

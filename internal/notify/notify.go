@@ -33,13 +33,16 @@ const (
 	// KindAppointmentCancelled: the center cancelled an appointment (the
 	// day became a holiday, or the hours changed).
 	KindAppointmentCancelled Kind = "appointment_cancelled"
+	// KindCaseStatus: a case changed (submitted, returned with a one-time
+	// notice, accepted, concluded ...), or 容缺 materials fall due.
+	KindCaseStatus Kind = "case_status"
 )
 
 // Known reports whether k is one of the kinds above: a message of
 // another kind has no template and could never be sent.
 func (k Kind) Known() bool {
 	switch k {
-	case KindCall, KindTurnSoon, KindAppointmentReminder, KindAppointmentCancelled:
+	case KindCall, KindTurnSoon, KindAppointmentReminder, KindAppointmentCancelled, KindCaseStatus:
 		return true
 	}
 	return false

@@ -49,6 +49,7 @@ type DB struct {
 	stopped   chan struct{}
 	closeOnce sync.Once
 	maxBatch  int
+	dir       string // the folder of the database file
 
 	// stmts caches prepared read statements by their text (string to
 	// *sql.Stmt): SQLite would otherwise parse and plan every query anew.
@@ -153,6 +154,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		stop:       make(chan struct{}),
 		stopped:    make(chan struct{}),
 		maxBatch:   cfg.MaxBatch,
+		dir:        filepath.Dir(cfg.Path),
 	}
 	if db.maxBatch <= 0 {
 		db.maxBatch = 256
@@ -193,6 +195,10 @@ func dsn(path string, pragmas []string, extra ...string) string {
 	}
 	return s
 }
+
+// Dir returns the folder that holds the database file, where stores
+// keep what does not belong in it (uploaded files).
+func (db *DB) Dir() string { return db.dir }
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {

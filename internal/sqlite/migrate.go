@@ -245,6 +245,60 @@ var migrations = []string{
 		updated_by TEXT NOT NULL,
 		PRIMARY KEY (year, version)
 	);`,
+	// 11: cases, one JSON document each; the columns beside doc are copies
+	// of its fields for lookups and list orders, written together with it.
+	// Times are Unix milliseconds in UTC; due_at 0 means no due time yet.
+	`CREATE TABLE cases (
+		id         TEXT PRIMARY KEY,
+		number     TEXT NOT NULL UNIQUE,
+		applicant  TEXT NOT NULL,
+		center     TEXT NOT NULL,
+		sector     TEXT NOT NULL,
+		state      TEXT NOT NULL,
+		green      INTEGER NOT NULL,
+		due_at     INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		rev        INTEGER NOT NULL,
+		doc        TEXT NOT NULL
+	);
+	-- a citizen's cases, newest first
+	CREATE INDEX cases_by_applicant ON cases (applicant, created_at DESC, id DESC);
+	-- worklists and the supervision board: green channel first, then by deadline
+	CREATE INDEX cases_by_deadline ON cases (center, state, green DESC, due_at, id);`,
+	// 12: the e-certificate library (电子证照库). The number and the
+	// holder's name are sealed; the unique number_index (a blind index of
+	// type and number) makes importing a certificate again update it.
+	// Times are Unix milliseconds; valid_until 0 means no expiry (长期),
+	// revoked_at 0 not revoked.
+	`CREATE TABLE certificates (
+		id                 TEXT PRIMARY KEY,
+		type               TEXT NOT NULL,
+		holder             TEXT NOT NULL,
+		number_sealed      TEXT NOT NULL,
+		number_masked      TEXT NOT NULL,
+		number_index       TEXT NOT NULL UNIQUE,
+		holder_name_sealed TEXT NOT NULL,
+		issuer             TEXT NOT NULL,
+		issued_on          INTEGER NOT NULL,
+		valid_until        INTEGER NOT NULL,
+		status             TEXT NOT NULL,
+		revoked_at         INTEGER NOT NULL,
+		source             TEXT NOT NULL,
+		created_at         INTEGER NOT NULL,
+		updated_at         INTEGER NOT NULL
+	);
+	-- a holder's certificates, by type then newest issued first
+	CREATE INDEX certificates_by_holder ON certificates (holder, type, issued_on DESC, id DESC);`,
+	// 13: the metadata of uploaded files (FileStore); the bytes are files
+	// under the data folder's files/, never blobs here, so that a large
+	// upload does not hold the one writer. stored_at is Unix milliseconds.
+	`CREATE TABLE files (
+		id           TEXT PRIMARY KEY,
+		size         INTEGER NOT NULL,
+		sha256       TEXT NOT NULL,
+		content_type TEXT NOT NULL,
+		stored_at    INTEGER NOT NULL
+	);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -3,11 +3,13 @@ package web
 import (
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/valyala/fasthttp"
 )
 
 // AppConfig configures the fiber application shared by every HTTP package.
@@ -15,6 +17,9 @@ type AppConfig struct {
 	Log *slog.Logger
 	// BodyLimit caps request bodies in bytes; larger ones get a 413 problem.
 	BodyLimit int
+	// UploadLimit is the larger cap for file uploads (a PDF, JPEG or PNG
+	// body, or a multipart form); 0 means BodyLimit.
+	UploadLimit int
 	// RequestTimeout ends each request's context.
 	RequestTimeout time.Duration
 	// Metrics records request counts and durations; nil records nothing.
@@ -50,6 +55,26 @@ func NewApp(cfg AppConfig) *fiber.App {
 		app.Use(cfg.Metrics.Handler())
 	}
 	app.Use(AccessLog(cfg.Log))
+	if cfg.UploadLimit > cfg.BodyLimit {
+		app.Server().HeaderReceived = uploadLimit(cfg.UploadLimit)
+	}
 	app.Use(Timeout(cfg.RequestTimeout))
 	return app
+}
+
+// uploadLimit raises the body limit, decided from the headers before
+// any of the body is read, for uploads only: a multipart form, or a PDF,
+// JPEG, PNG or octet-stream body. Every other body keeps the ordinary
+// limit, so an over-long JSON body is refused at once, unread.
+func uploadLimit(limit int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	uploadTypes := []string{fiber.MIMEMultipartForm, "application/pdf", "image/jpeg", "image/png", fiber.MIMEOctetStream}
+	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		ct := strings.ToLower(string(h.ContentType()))
+		for _, t := range uploadTypes {
+			if strings.HasPrefix(ct, t) {
+				return fasthttp.RequestConfig{MaxRequestBodySize: limit}
+			}
+		}
+		return fasthttp.RequestConfig{}
+	}
 }

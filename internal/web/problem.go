@@ -15,6 +15,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/cases"
+	"github.com/banhao/banhao/internal/deadline"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 )
@@ -62,6 +64,22 @@ var statusOf = map[apperr.Code]int{
 	queue.CodeCheckInEarly:     http.StatusConflict,
 	queue.CodeCheckInLate:      http.StatusConflict,
 	queue.CodeRealNameRequired: http.StatusForbidden,
+
+	cases.CodeFileTooLarge:     http.StatusRequestEntityTooLarge,
+	cases.CodeFileEmpty:        http.StatusUnprocessableEntity,
+	cases.CodeFileType:         http.StatusUnsupportedMediaType,
+	cases.CodePDFScript:        http.StatusUnprocessableEntity,
+	cases.CodeCaseState:        http.StatusConflict,
+	cases.CodeMaterialsMissing: http.StatusUnprocessableEntity,
+	cases.CodeGuideChanged:     http.StatusConflict,
+	cases.CodeMatterRetired:    http.StatusConflict,
+	cases.CodeChannel:          http.StatusUnprocessableEntity,
+	cases.CodeMaterialLocked:   http.StatusConflict,
+	cases.CodeNoticeRepeat:     http.StatusUnprocessableEntity,
+	cases.CodeNotPendable:      http.StatusUnprocessableEntity,
+	cases.CodePendingMaterials: http.StatusConflict,
+	cases.CodeNotLate:          http.StatusConflict,
+	deadline.CodeNoWorkingDay:  http.StatusInternalServerError,
 }
 
 const (
@@ -131,6 +149,22 @@ var titles = map[apperr.Code]string{
 	queue.CodeCheckInEarly:     "签到时间未到",
 	queue.CodeCheckInLate:      "已过签到时间",
 	queue.CodeRealNameRequired: "需要实名认证",
+
+	cases.CodeFileTooLarge:     "文件过大",
+	cases.CodeFileEmpty:        "文件为空",
+	cases.CodeFileType:         "文件类型不支持",
+	cases.CodePDFScript:        "文件含有脚本",
+	cases.CodeCaseState:        "办件状态不允许此操作",
+	cases.CodeMaterialsMissing: "缺少必需材料",
+	cases.CodeGuideChanged:     "办事指南已更新",
+	cases.CodeMatterRetired:    "事项已停止办理",
+	cases.CodeChannel:          "该渠道不受理此事项",
+	cases.CodeMaterialLocked:   "材料由电子证照提供",
+	cases.CodeNoticeRepeat:     "违反一次告知制",
+	cases.CodeNotPendable:      "该材料不可容缺",
+	cases.CodePendingMaterials: "容缺材料未补齐",
+	cases.CodeNotLate:          "无需督办",
+	deadline.CodeNoWorkingDay:  "工作日历有误",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own
