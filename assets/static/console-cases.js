@@ -11,69 +11,13 @@
 // case the server answers with. Changes echo the banhao_csrf cookie in
 // X-CSRF-Token, as console.js does.
 
+import { api, sessionEnded, waitText } from "/static/console-api.js";
+
 const $ = (id) => document.getElementById(id);
 
 // The notice pages: 打印 prints the page (the stylesheet keeps only the notice).
 const printButton = $("print-notice");
 if (printButton) printButton.addEventListener("click", () => window.print());
-
-function cookie(name) {
-  for (const part of document.cookie.split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return decodeURIComponent(v.join("="));
-  }
-  return "";
-}
-
-// api calls the staff API and returns {ok, status, data} or {ok: false,
-// status, problem, retryAfter}; a network failure is a problem with a
-// Chinese detail like any other.
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRF-Token"] = cookie("banhao_csrf");
-  let res;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      credentials: "same-origin",
-      cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    return { ok: false, status: 0, problem: { detail: "无法连接服务器，请检查网络后重试。" } };
-  }
-  let data = null;
-  if (res.status !== 204) {
-    try {
-      data = await res.json();
-    } catch {
-      data = null;
-    }
-  }
-  if (res.ok) return { ok: true, status: res.status, data };
-  const problem = data && typeof data === "object" ? data : {};
-  if (!problem.detail) problem.detail = `操作未成功（错误 ${res.status}），请稍后再试。`;
-  return { ok: false, status: res.status, problem, retryAfter: res.headers.get("Retry-After") };
-}
-
-// sessionEnded sends the staff member to the login page when their
-// session is over, rather than leaving forms that cannot succeed.
-function sessionEnded(r) {
-  if (r.status === 401) {
-    location.assign("/console/login?reason=expired");
-    return true;
-  }
-  return false;
-}
-
-function waitText(retryAfter) {
-  const secs = Number(retryAfter);
-  if (!Number.isFinite(secs) || secs <= 0) return "";
-  const span = secs < 60 ? `${Math.ceil(secs)} 秒` : `${Math.ceil(secs / 60)} 分钟`;
-  return `请等待约 ${span}后再试。`;
-}
 
 function clearErrors(form) {
   for (const p of form.querySelectorAll(".field-error")) {

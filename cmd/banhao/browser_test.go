@@ -61,10 +61,7 @@ func TestBrowserKiosk(t *testing.T) {
 	b := newBrowser(t)
 	shots := screenshotDir(t)
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"home shows the eleven sectors", func(t *testing.T) {
 			b.do(t, "open the kiosk home page", chromedp.Navigate(srv.URL+"/kiosk/"))
 			if got := get(t, b, "read the h1", chromedp.Text(chromedp.CSS("main h1"))); got != "您好，请问要办什么事？" {
@@ -213,22 +210,7 @@ func TestBrowserKiosk(t *testing.T) {
 			checkAxe(t, b, "sector page")
 		}},
 	}
-	for _, s := range steps {
-		// A step that stopped early (t.Fatal) leaves the tab somewhere the
-		// next step does not expect; one that only reported errors does not.
-		finished := false
-		t.Run(s.name, func(t *testing.T) {
-			s.fn(t)
-			finished = true
-		})
-		if !finished {
-			break
-		}
-	}
-	if errs := b.pageErrors(); len(errs) > 0 {
-		t.Errorf("the kiosk pages wrote errors to the browser console:\n%s", strings.Join(errs, "\n"))
-	}
-	t.Logf("browser walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "browser walk", nil, started, steps)
 }
 
 // TestBrowserKioskIdleReset leaves a guide open and a half-typed search
@@ -277,6 +259,42 @@ func TestBrowserKioskIdleReset(t *testing.T) {
 }
 
 // browser is one headless Chromium tab for a test.
+// browserStep is one step of a browser walk, run as a subtest.
+type browserStep struct {
+	name string
+	fn   func(t *testing.T)
+}
+
+// walk runs the steps in order, each as a subtest. A step that stopped
+// early (t.Fatal) leaves the tab somewhere the next step does not expect,
+// so the walk ends there; one that only reported errors does not. Then
+// the pages must not have written errors to the browser console, other
+// than those matching expected (the refusals the walk provokes on
+// purpose; nil expects none).
+func walk(t *testing.T, b *browser, what string, expected *regexp.Regexp, started time.Time, steps []browserStep) {
+	t.Helper()
+	for _, s := range steps {
+		finished := false
+		t.Run(s.name, func(t *testing.T) {
+			s.fn(t)
+			finished = true
+		})
+		if !finished {
+			break
+		}
+	}
+	var unexpected []string
+	for _, e := range b.pageErrors() {
+		if expected == nil || !expected.MatchString(e) {
+			unexpected = append(unexpected, e)
+		}
+	}
+	if len(unexpected) > 0 {
+		t.Errorf("the pages of the %s wrote errors to the browser console:\n%s", what, strings.Join(unexpected, "\n"))
+	}
+	t.Logf("%s took %v", what, time.Since(started).Round(time.Millisecond))
+}
+
 type browser struct {
 	ctx context.Context // the tab; its lifetime is the test's
 

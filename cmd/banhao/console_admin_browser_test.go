@@ -74,10 +74,7 @@ func TestBrowserConsoleAdmin(t *testing.T) {
 			`[...document.querySelectorAll("#audit-table tbody tr")].map(tr => tr.dataset.action + "/" + tr.dataset.outcome)`))
 	}
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"the administrator's home has the kiosk, courier and audit sections", func(t *testing.T) {
 			login(t, "admin")
 			for _, sel := range []string{"#kiosks", "#kiosk-form", "#courier-form", "#audit", "#accounts"} {
@@ -308,16 +305,5 @@ func TestBrowserConsoleAdmin(t *testing.T) {
 			checkAxe(t, b, "supervisor's home")
 		}},
 	}
-	for _, s := range steps {
-		finished := false
-		t.Run(s.name, func(t *testing.T) {
-			s.fn(t)
-			finished = true
-		})
-		if !finished {
-			break
-		}
-	}
-	checkConsoleErrors(t, b)
-	t.Logf("administrator's walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "administrator's walk", expectedFailures, started, steps)
 }

@@ -91,10 +91,7 @@ func TestBrowserConsole(t *testing.T) {
 		}
 	}
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"console sends a stranger to the login page", func(t *testing.T) {
 			b.do(t, "open the console", chromedp.Navigate(srv.URL+"/console/"))
 			if loc := location(t); loc != srv.URL+"/console/login" {
@@ -289,18 +286,7 @@ func TestBrowserConsole(t *testing.T) {
 			}
 		}},
 	}
-	for _, s := range steps {
-		finished := false
-		t.Run(s.name, func(t *testing.T) {
-			s.fn(t)
-			finished = true
-		})
-		if !finished {
-			break
-		}
-	}
-	checkConsoleErrors(t, b)
-	t.Logf("console walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "console walk", expectedFailures, started, steps)
 }
 
 // TestBrowserConsoleRetryAfter hits the login rate limit and expects the

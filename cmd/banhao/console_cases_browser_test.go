@@ -142,10 +142,7 @@ func TestBrowserConsoleCases(t *testing.T) {
 	d := deskTab{b: b, srv: srv}
 	shots := screenshotDir(t)
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"the clerk's worklist has the submitted case", func(t *testing.T) {
 			d.logIn(t, "clerk")
 			if h := d.text(t, "#worklist-title"); h != "待受理办件" {
@@ -409,24 +406,5 @@ func TestBrowserConsoleCases(t *testing.T) {
 			checkAxe(t, b, "concluded case")
 		}},
 	}
-	for _, s := range steps {
-		finished := false
-		t.Run(s.name, func(t *testing.T) {
-			s.fn(t)
-			finished = true
-		})
-		if !finished {
-			break
-		}
-	}
-	var unexpected []string
-	for _, e := range b.pageErrors() {
-		if !caseRefusals.MatchString(e) {
-			unexpected = append(unexpected, e)
-		}
-	}
-	if len(unexpected) > 0 {
-		t.Errorf("the case pages wrote errors to the browser console:\n%s", strings.Join(unexpected, "\n"))
-	}
-	t.Logf("case walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "case walk", caseRefusals, started, steps)
 }

@@ -100,10 +100,7 @@ func TestBrowserConsoleClerk(t *testing.T) {
 		waitFor(t, number+" is shown", fmt.Sprintf(`!document.getElementById("calling-ticket").hidden && document.getElementById("ticket-number").innerText === %q`, number))
 	}
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"the clerk logs in and sees the calling panel", func(t *testing.T) {
 			b.do(t, "open the login page", chromedp.Navigate(srv.URL+"/console/login"))
 			b.do(t, "type the username", chromedp.SendKeys(chromedp.CSS("#login-username"), "clerk"))
@@ -361,19 +358,5 @@ func TestBrowserConsoleClerk(t *testing.T) {
 			waitStatus(t, "C007 号已办结。")
 		}},
 	}
-	for _, s := range steps {
-		if !t.Run(s.name, s.fn) {
-			t.FailNow()
-		}
-	}
-	var unexpected []string
-	for _, e := range b.pageErrors() {
-		if !clerkExpectedFailures.MatchString(e) {
-			unexpected = append(unexpected, e)
-		}
-	}
-	if len(unexpected) > 0 {
-		t.Errorf("the console pages wrote errors to the browser console:\n%s", strings.Join(unexpected, "\n"))
-	}
-	t.Logf("clerk walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "clerk walk", clerkExpectedFailures, started, steps)
 }

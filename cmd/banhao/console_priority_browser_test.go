@@ -115,10 +115,7 @@ func TestBrowserConsolePriority(t *testing.T) {
 		}
 	}
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"the clerk sees the card", func(t *testing.T) {
 			login(t, "clerk")
 			if h := text(t, "#priority-title"); h != "优先办理确认" {
@@ -218,19 +215,5 @@ func TestBrowserConsolePriority(t *testing.T) {
 			waitDone(t, "C005 号已按残疾人优先，前面还有 0 人。")
 		}},
 	}
-	for _, s := range steps {
-		if !t.Run(s.name, s.fn) {
-			t.FailNow()
-		}
-	}
-	var unexpected []string
-	for _, e := range b.pageErrors() {
-		if !priorityExpectedFailures.MatchString(e) {
-			unexpected = append(unexpected, e)
-		}
-	}
-	if len(unexpected) > 0 {
-		t.Errorf("the console pages wrote errors to the browser console:\n%s", strings.Join(unexpected, "\n"))
-	}
-	t.Logf("priority walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "priority walk", priorityExpectedFailures, started, steps)
 }

@@ -58,10 +58,7 @@ func TestBrowserKioskCases(t *testing.T) {
 	shots := screenshotDir(t)
 	var draftNumber string
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"我的办件 asks for the ID card", func(t *testing.T) {
 			k.open(t, "/kiosk/")
 			b.do(t, "set the kiosk up", chromedp.Evaluate[chromedp.Void](
@@ -210,24 +207,5 @@ func TestBrowserKioskCases(t *testing.T) {
 			k.waitFor(t, "the page asks for the card again", `document.getElementById("need-card").checkVisibility() && document.querySelectorAll(".case-card").length === 0`, 5*time.Second)
 		}},
 	}
-	for _, s := range steps {
-		finished := false
-		t.Run(s.name, func(t *testing.T) {
-			s.fn(t)
-			finished = true
-		})
-		if !finished {
-			break
-		}
-	}
-	var unexpected []string
-	for _, e := range b.pageErrors() {
-		if !kioskCaseRefusals.MatchString(e) {
-			unexpected = append(unexpected, e)
-		}
-	}
-	if len(unexpected) > 0 {
-		t.Errorf("the kiosk case pages wrote errors to the browser console:\n%s", strings.Join(unexpected, "\n"))
-	}
-	t.Logf("kiosk case walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "kiosk case walk", kioskCaseRefusals, started, steps)
 }

@@ -144,10 +144,7 @@ func TestBrowserKioskDemo(t *testing.T) {
 		b.do(t, "type into "+sel, emptyField(sel), chromedp.SendKeys(chromedp.CSS(sel), value))
 	}
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"credentials are kept in the tab", func(t *testing.T) {
 			b.do(t, "open the demo page", chromedp.Navigate(srv.URL+"/kiosk/demo"))
 			fill(t, "#kiosk-id", k.id)
@@ -262,24 +259,5 @@ func TestBrowserKioskDemo(t *testing.T) {
 			}
 		}},
 	}
-	for _, s := range steps {
-		finished := false
-		t.Run(s.name, func(t *testing.T) {
-			s.fn(t)
-			finished = true
-		})
-		if !finished {
-			break
-		}
-	}
-	var unexpected []string
-	for _, e := range b.pageErrors() {
-		if !demoRefusals.MatchString(e) {
-			unexpected = append(unexpected, e)
-		}
-	}
-	if len(unexpected) > 0 {
-		t.Errorf("the demo page wrote errors to the browser console:\n%s", strings.Join(unexpected, "\n"))
-	}
-	t.Logf("demo walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "demo walk", demoRefusals, started, steps)
 }

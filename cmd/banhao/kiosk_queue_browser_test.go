@@ -227,10 +227,7 @@ func TestBrowserKioskQueue(t *testing.T) {
 	k := kioskTab{b: b, srv: srv}
 	shots := screenshotDir(t)
 
-	steps := []struct {
-		name string
-		fn   func(t *testing.T)
-	}{
+	steps := []browserStep{
 		{"setup keeps the kiosk's ID and secret", func(t *testing.T) {
 			k.open(t, "/kiosk/setup")
 			if got := k.text(t, "#setup-state"); !strings.Contains(got, "尚未设置") {
@@ -598,26 +595,7 @@ func TestBrowserKioskQueue(t *testing.T) {
 			}
 		}},
 	}
-	for _, s := range steps {
-		finished := false
-		t.Run(s.name, func(t *testing.T) {
-			s.fn(t)
-			finished = true
-		})
-		if !finished {
-			break
-		}
-	}
-	var unexpected []string
-	for _, e := range b.pageErrors() {
-		if !queueRefusals.MatchString(e) {
-			unexpected = append(unexpected, e)
-		}
-	}
-	if len(unexpected) > 0 {
-		t.Errorf("the kiosk queue pages wrote errors to the browser console:\n%s", strings.Join(unexpected, "\n"))
-	}
-	t.Logf("queue walk took %v", time.Since(started).Round(time.Millisecond))
+	walk(t, b, "queue walk", queueRefusals, started, steps)
 }
 
 // TestBrowserKioskTicketIdleReset leaves a ticket on screen, as a citizen
