@@ -268,6 +268,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		})
 	}()
+	issued := make(chan struct{})
+	go func() {
+		defer close(issued)
+		refreshLoop(bg, time.Minute, log, "certificate retry", func(ctx context.Context) error {
+			n, err := svc.cases.IssuePending(ctx)
+			if n > 0 {
+				log.Info("certificates issued on retry", "count", n)
+			}
+			return err
+		})
+	}()
 	sent := make(chan struct{})
 	go func() {
 		defer close(sent)
@@ -311,6 +322,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	<-calendars
 	<-swept
 	<-noShows
+	<-issued
 	<-sent
 	return err
 }
@@ -386,11 +398,12 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 	}
 	outbox := notify.NewOutbox(st.outbox, recipients{st.citizens}, sender, log, now, notify.OutboxConfig{})
 	ids := identity.NewService(st.staff, st.sessions, al, log, now, identity.DefaultConfig())
-	lib := certificate.NewLibrary(st.ecerts, keys, al, log, now, cals.Location())
+	cits := identity.NewCitizens(st.citizens, st.sessions, keys, login, al, log, now, identity.CitizensConfig{DevLogin: cfg.Dev})
+	lib := certificate.NewLibrary(st.ecerts, keys, al, log, now, cals.Location(), cits)
 	return &services{
 		cases: cases.NewService(st.cases, st.files, cat, al, log, now, cases.Config{
 			Calendar: func() deadline.Calendar { return cals.Book() }, WarnAt: cfg.Cases.WarnAt, SupplyDays: cfg.Cases.SupplyDays,
-			MaxFileSize: cfg.Cases.MaxFileSize, Certificates: lib, Authorizer: ids, Notifier: outbox,
+			MaxFileSize: cfg.Cases.MaxFileSize, Certificates: lib, Authorizer: ids, Notifier: outbox, Issuer: lib,
 		}),
 		ecerts:   lib,
 		audit:    al,
@@ -404,7 +417,7 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 		outbox:   outbox,
 		sending:  sender != nil,
 		identity: ids,
-		citizens: identity.NewCitizens(st.citizens, st.sessions, keys, login, al, log, now, identity.CitizensConfig{DevLogin: cfg.Dev}),
+		citizens: cits,
 		kiosks:   identity.NewKiosks(st.kiosks, st.sessions, keys, al, log, now),
 	}, nil
 }

@@ -32,6 +32,13 @@ type Certificates interface {
 	Held(ctx context.Context, holder string, at time.Time) ([]ECertRef, error)
 }
 
+// Issuer issues the e-certificate of an approved case of a matter that
+// issues one (the certificate library); issuing the same case again
+// returns the same certificate.
+type Issuer interface {
+	IssueForCase(ctx context.Context, c Case, m catalog.Matter) (ECertRef, error)
+}
+
 // Authorizer checks a supervisor's credentials for an override (the
 // supervisor types their password at the clerk's screen).
 type Authorizer interface {
@@ -64,6 +71,9 @@ type Config struct {
 	Authorizer Authorizer
 	// Notifier pushes status changes; nil sends none.
 	Notifier Notifier
+	// Issuer issues certificates on approval; nil issues none (the case
+	// stays marked as waiting for its certificate).
+	Issuer Issuer
 }
 
 // Service runs cases.

@@ -103,7 +103,7 @@ func newOffice(t *testing.T) *office {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.lib = certificate.NewLibrary(sqlite.NewCertificateStore(db), o.keys, o.audit, log, o.clock, calendar.Shanghai())
+	o.lib = certificate.NewLibrary(sqlite.NewCertificateStore(db), o.keys, o.audit, log, o.clock, calendar.Shanghai(), nil)
 	if _, err := o.lib.Import(ctx, "test", "test", []certificate.Record{
 		{Type: "居民身份证", Number: aliceID, IDNumber: aliceID, Name: "张三丰", Issuer: "惠民县公安局", IssuedOn: "2020-01-01", ValidUntil: "长期"},
 		{Type: "结婚证", Number: "J2008-1", IDNumber: aliceID, Name: "张三丰", Issuer: "惠民县民政局", IssuedOn: "2008-10-01"},
@@ -118,7 +118,7 @@ func newOffice(t *testing.T) *office {
 	o.outbox = sqlite.NewOutboxStore(db)
 	ob := notify.NewOutbox(o.outbox, nil, nil, log, o.clock, notify.OutboxConfig{})
 	o.svc = cases.NewService(sqlite.NewCaseStore(db), sqlite.NewFileStore(db), o.cat, o.audit, log, o.clock, cases.Config{
-		Calendar: func() deadline.Calendar { return book }, MaxFileSize: 64 << 10, Certificates: o.lib, Authorizer: o.ids, Notifier: ob,
+		Calendar: func() deadline.Calendar { return book }, MaxFileSize: 64 << 10, Certificates: o.lib, Authorizer: o.ids, Notifier: ob, Issuer: o.lib,
 	})
 	o.staff(t, "chief", "supervisor", "")
 	return o
@@ -637,4 +637,80 @@ func TestWorklistViews(t *testing.T) {
 	wantCode(t, err, apperr.Forbidden)
 	_, err = o.svc.Worklist(ctx, both, "everything", 0)
 	wantCode(t, err, apperr.Invalid)
+}
+
+// TestApprovalIssuesCertificate: approving a case of a certificate-issuing
+// matter puts the certificate in the holder's library, says on the
+// timeline where it comes out, and is retried while the holder's name is
+// not known yet.
+func TestApprovalIssuesCertificate(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	clerk := o.staff(t, "clerk1", "clerk", "")
+	approver := o.staff(t, "police1", "approver", "convenience")
+	conclude := func(p cases.Person) cases.Case {
+		t.Helper()
+		c := must[cases.Case](t)(o.svc.Start(ctx, p, cases.StartRequest{Matter: "hm-ga-no-crime-record", Channel: catalog.ChannelOnline}))
+		for i, m := range c.Materials {
+			if m.Required && m.Status == cases.MaterialMissing {
+				must[cases.Case](t)(o.svc.Upload(ctx, p, c.ID, i, bytes.NewReader(pngBytes(t, i))))
+			}
+		}
+		must[cases.Case](t)(o.svc.SaveForm(ctx, p, c.ID, 0, cases.Form{Delivery: catalog.DeliveryKioskPrint}))
+		must[cases.Case](t)(o.svc.Submit(ctx, p, c.ID))
+		must[cases.Case](t)(o.svc.Accept(ctx, clerk, c.ID, cases.AcceptRequest{}))
+		return must[cases.Case](t)(o.svc.Decide(ctx, approver, c.ID, true, "", ""))
+	}
+	alice := o.person(aliceID)
+	c := conclude(alice)
+	if c.CertPending || c.Certificate == nil || c.Certificate.Type != "无犯罪记录证明" {
+		t.Fatalf("after approval: pending %v, certificate %+v", c.CertPending, c.Certificate)
+	}
+	last := c.History[len(c.History)-1]
+	if last.Action != "certificate" || !strings.Contains(last.Note, "自助终端") {
+		t.Fatalf("last timeline line = %+v", last)
+	}
+	opened := must[certificate.Opened](t)(o.lib.Open(ctx, c.Certificate.ID))
+	if opened.HolderName != "张三丰" || opened.Number != "DZ"+c.Number || opened.Case != c.ID || opened.Holder != alice.Holder {
+		t.Fatalf("issued certificate = %+v", opened)
+	}
+	held := must[[]cases.ECertRef](t)(o.lib.Held(ctx, alice.Holder, o.clock()))
+	found := false
+	for _, h := range held {
+		found = found || h.ID == c.Certificate.ID
+	}
+	if !found {
+		t.Fatal("the issued certificate is not in the holder's library")
+	}
+
+	// Bob has no account name and no ID card in the library: the case is
+	// concluded, its certificate waits, and the retry issues it once his
+	// ID card is imported.
+	bob := o.person(bobID)
+	c = conclude(bob)
+	if c.State != cases.StateApproved || !c.CertPending || c.Certificate != nil {
+		t.Fatalf("without a holder name: state %s, pending %v", c.State, c.CertPending)
+	}
+	if n := must[int](t)(o.svc.IssuePending(ctx)); n != 0 {
+		t.Fatalf("IssuePending issued %d without a name", n)
+	}
+	if _, err := o.lib.Import(ctx, "test", "test", []certificate.Record{{Type: "居民身份证", Number: bobID, IDNumber: bobID, Name: "李四", Issuer: "惠民县公安局", IssuedOn: "2016-03-01", ValidUntil: "2036-03-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := must[int](t)(o.svc.IssuePending(ctx)); n != 1 {
+		t.Fatalf("IssuePending issued %d, want 1", n)
+	}
+	c = must[cases.Case](t)(o.svc.Case(ctx, bob, c.ID))
+	if c.CertPending || c.Certificate == nil {
+		t.Fatalf("after the retry: pending %v, certificate %+v", c.CertPending, c.Certificate)
+	}
+	// Revocation: once, audited; the library no longer offers it.
+	must[certificate.Certificate](t)(o.lib.Revoke(ctx, "staff:chief", "hm", c.Certificate.ID, "信息有误"))
+	_, err := o.lib.Revoke(ctx, "staff:chief", "hm", c.Certificate.ID, "again")
+	wantCode(t, err, apperr.Conflict)
+	for _, h := range must[[]cases.ECertRef](t)(o.lib.Held(ctx, bob.Holder, o.clock())) {
+		if h.ID == c.Certificate.ID {
+			t.Fatal("a revoked certificate is still offered for 免提交")
+		}
+	}
 }

@@ -425,6 +425,9 @@ func (s *Service) Decide(ctx context.Context, st Staffer, id string, approve boo
 		c.ClosedAt = now
 		if approve {
 			c.State = StateApproved
+			if m, err := s.matters.MatterVersion(ctx, c.Matter, c.GuideVersion); err == nil && m.Certificate != "" {
+				c.CertPending = true
+			}
 			note := "审批通过，已办结"
 			if reason != "" {
 				note += "：" + reason
@@ -441,7 +444,67 @@ func (s *Service) Decide(ctx context.Context, st Staffer, id string, approve boo
 	}
 	s.withdraw(ctx, supplyReminderID(c.ID))
 	s.record(ctx, audit.Record{Actor: st.actor(), Center: c.Center, Action: "case." + string(c.State), Subject: c.Applicant, Target: "case:" + c.ID})
+	if c.CertPending {
+		if issued, err := s.issue(ctx, c); err == nil {
+			c = issued
+		}
+	}
 	return c, nil
+}
+
+// issue has the approved case's certificate issued and records it, with
+// the hand-over the citizen chose, on the timeline. A failure leaves the
+// case marked CertPending for IssuePending to retry; it never undoes the
+// approval.
+func (s *Service) issue(ctx context.Context, c Case) (Case, error) {
+	if s.cfg.Issuer == nil {
+		return c, apperr.New(apperr.Unavailable, "证照签发服务未配置")
+	}
+	m, err := s.matters.MatterVersion(ctx, c.Matter, c.GuideVersion)
+	if err != nil {
+		return c, err
+	}
+	ref, err := s.cfg.Issuer.IssueForCase(ctx, c, m)
+	if err != nil {
+		s.log.WarnContext(ctx, "certificate not issued yet; will retry", "case", c.ID, "err", err)
+		return c, err
+	}
+	return s.change(ctx, c.ID, func(c *Case, now time.Time) error {
+		if !c.CertPending {
+			return nil
+		}
+		c.Certificate, c.CertPending = &ref, false
+		s.addEvent(c, now, "certificate", s.officeOf(ctx, c.Center, c.Sector), handoverNote(m.Certificate, c.Form.Delivery), "")
+		return nil
+	})
+}
+
+// handoverNote tells the citizen where the certificate comes out.
+func handoverNote(title string, d catalog.Delivery) string {
+	switch d {
+	case catalog.DeliveryKioskPrint:
+		return "电子证照“" + title + "”已生成，可刷身份证在大厅自助终端打印"
+	case catalog.DeliveryExpress:
+		return "电子证照“" + title + "”已生成，纸质证照将免费寄送"
+	}
+	return "电子证照“" + title + "”已生成，请到统一出件窗口领取"
+}
+
+// IssuePending retries the certificates of approved cases whose issuing
+// failed (the library was unavailable, the server stopped in between);
+// it returns how many it issued.
+func (s *Service) IssuePending(ctx context.Context) (int, error) {
+	list, err := s.store.ListCases(ctx, Filter{CertPending: true, Order: NewestFirst, Limit: 100})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range list {
+		if _, err := s.issue(ctx, c); err == nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Suspend stops the clock of an accepted case (中止), e.g. for an

@@ -46,6 +46,8 @@ type Filter struct {
 	States []State
 	// DueBefore keeps only cases with a due time before it.
 	DueBefore time.Time
+	// CertPending keeps only cases whose certificate is still to be issued.
+	CertPending bool
 	Order     Order
 	// After is the ID to continue after (NewestFirst only).
 	After string

@@ -136,6 +136,10 @@ type Matter struct {
 	Authority string `json:"authority"`
 	// Result is what the citizen gets, e.g. "营业执照", "不动产权证书".
 	Result string `json:"result,omitempty"`
+	// Certificate is the e-certificate type (电子证照) a concluded case
+	// issues, named as materials name it in ecert_type, e.g. "营业执照";
+	// empty when the result is not a certificate (a payment, a record).
+	Certificate string `json:"certificate,omitempty"`
 	// Keywords are other words citizens use for this matter, for search.
 	Keywords   []string   `json:"keywords,omitempty"`
 	LegalBasis []string   `json:"legal_basis"`

@@ -125,6 +125,7 @@ func (m *Matter) Validate() error {
 	}
 	c.text("authority", m.Authority, true, maxNameRunes)
 	c.text("result", m.Result, false, maxNameRunes)
+	c.text("certificate", m.Certificate, false, maxNameRunes)
 	if len(m.Keywords) > maxKeywords {
 		c.add("keywords", "关键词不能超过 %d 个", maxKeywords)
 	}

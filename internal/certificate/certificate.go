@@ -47,6 +47,16 @@ type Certificate struct {
 	ValidUntil time.Time
 	Status     Status
 	RevokedAt  time.Time
+	// RevokedBy and RevokeReason say who revoked it ("staff:<id>") and why.
+	RevokedBy    string
+	RevokeReason string
+	// Title is the name printed at the top, e.g. "营业执照"; Matter the
+	// matter that produced it. Case and CaseNumber name the concluded case
+	// a certificate banhao issued came from (empty for imported ones).
+	Title      string
+	Matter     string
+	Case       string
+	CaseNumber string
 	// Source says where it came from: "import", "demo", or "case:<id>"
 	// for one banhao issued.
 	Source    string
@@ -74,4 +84,8 @@ type Store interface {
 	// ListHeld returns the certificates of a holder, by type then issue
 	// date, newest first.
 	ListHeld(ctx context.Context, holder string) ([]Certificate, error)
+	// RevokeCertificate marks a valid certificate revoked, atomically:
+	// revoking one already revoked is apperr.Conflict, an unknown ID
+	// apperr.NotFound. It returns the revoked certificate.
+	RevokeCertificate(ctx context.Context, id string, at time.Time, by, reason string) (Certificate, error)
 }

@@ -12,9 +12,16 @@ import (
 	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/cases"
+	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/seal"
 )
+
+// Names finds the full name of a person by real name (the bound
+// mini-program account's), for the certificates issued to them.
+type Names interface {
+	RealName(ctx context.Context, holder string) (string, error)
+}
 
 // Library is the e-certificate library service.
 type Library struct {
@@ -24,11 +31,13 @@ type Library struct {
 	log   *slog.Logger
 	now   func() time.Time
 	loc   *time.Location
+	names Names
 }
 
-// NewLibrary returns the library; loc is the zone validity dates are in.
-func NewLibrary(store Store, keys *seal.Keyring, al *audit.Log, log *slog.Logger, now func() time.Time, loc *time.Location) *Library {
-	return &Library{store: store, keys: keys, audit: al, log: log, now: now, loc: loc}
+// NewLibrary returns the library; loc is the zone validity dates are in;
+// names, if not nil, names the holders of certificates it issues.
+func NewLibrary(store Store, keys *seal.Keyring, al *audit.Log, log *slog.Logger, now func() time.Time, loc *time.Location, names Names) *Library {
+	return &Library{store: store, keys: keys, audit: al, log: log, now: now, loc: loc, names: names}
 }
 
 var _ cases.Certificates = (*Library)(nil)
@@ -141,4 +150,136 @@ func (l *Library) Import(ctx context.Context, actor, source string, recs []Recor
 		l.log.ErrorContext(ctx, "audit record lost", "action", "ecert.import", "err", err)
 	}
 	return len(certs), nil
+}
+
+var _ cases.Issuer = (*Library)(nil)
+
+// IssueForCase implements cases.Issuer: the e-certificate of an approved
+// case, held by its applicant, issued by the matter's authority, valid
+// without expiry (a type with a validity period would carry it in its
+// guide). Its ID and number follow from the case, so issuing the same
+// case again yields the same certificate. The holder's name comes from
+// their bound account, or else from their resident ID card in the
+// library; without either the certificate cannot be issued yet.
+func (l *Library) IssueForCase(ctx context.Context, c cases.Case, m catalog.Matter) (cases.ECertRef, error) {
+	if m.Certificate == "" {
+		return cases.ECertRef{}, apperr.New(apperr.Invalid, "该事项不签发电子证照")
+	}
+	name, err := l.holderName(ctx, c.Applicant)
+	if err != nil {
+		return cases.ECertRef{}, err
+	}
+	now := l.now().UTC().Truncate(time.Millisecond)
+	number := certNumber(c.Number)
+	nameSealed, err := l.keys.Seal(name, sealContext(c.Applicant, "name"))
+	if err != nil {
+		return cases.ECertRef{}, fmt.Errorf("certificate: seal name: %w", err)
+	}
+	numberSealed, err := l.keys.Seal(number, sealContext(c.Applicant, "number"))
+	if err != nil {
+		return cases.ECertRef{}, fmt.Errorf("certificate: seal number: %w", err)
+	}
+	day := time.Date(now.In(l.loc).Year(), now.In(l.loc).Month(), now.In(l.loc).Day(), 0, 0, 0, 0, l.loc).UTC()
+	title := m.Result
+	if title == "" {
+		title = m.Certificate
+	}
+	cert, err := l.store.PutCertificate(ctx, Certificate{
+		ID: "ec" + strings.TrimPrefix(c.ID, "cs"), Type: m.Certificate, Holder: c.Applicant,
+		NumberSealed: numberSealed, NumberMasked: MaskNumber(m.Certificate, number),
+		NumberIndex:      l.keys.BlindIndex("ecert_case", c.ID),
+		HolderNameSealed: nameSealed, Issuer: m.Authority, IssuedOn: day, Status: StatusValid,
+		Title: title, Matter: m.Name, Case: c.ID, CaseNumber: c.Number,
+		Source: "case:" + c.ID, CreatedAt: now, UpdatedAt: now,
+	})
+	if err != nil {
+		return cases.ECertRef{}, err
+	}
+	if err := l.audit.Record(ctx, audit.Record{Actor: "system", Center: c.Center, Action: "ecert.issue", Subject: c.Applicant, Target: "ecert:" + cert.ID}); err != nil {
+		l.log.ErrorContext(ctx, "audit record lost", "action", "ecert.issue", "err", err)
+	}
+	return cases.ECertRef{ID: cert.ID, Type: cert.Type, Number: cert.NumberMasked, Issuer: cert.Issuer, ValidUntil: cert.ValidUntil}, nil
+}
+
+// certNumber is the number of the certificate of a case: "DZ" and the
+// case number (each case issues at most one certificate).
+func certNumber(caseNumber string) string { return "DZ" + caseNumber }
+
+// holderName is the full name of holder for a certificate.
+func (l *Library) holderName(ctx context.Context, holder string) (string, error) {
+	if l.names != nil {
+		name, err := l.names.RealName(ctx, holder)
+		if err == nil && name != "" {
+			return name, nil
+		}
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return "", err
+		}
+	}
+	held, err := l.store.ListHeld(ctx, holder)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range held {
+		if c.Type == "居民身份证" && c.HolderNameSealed != "" {
+			return l.keys.Open(c.HolderNameSealed, sealContext(holder, "name"))
+		}
+	}
+	return "", apperr.New(apperr.NotFound, "无法确定持证人姓名：申请人尚未在小程序实名认证，也没有居民身份证电子证照")
+}
+
+// Opened is a certificate with its sealed values opened, for printing it
+// for its holder. It must never reach a log or another person.
+type Opened struct {
+	Certificate
+	Number     string
+	HolderName string
+}
+
+// Open returns a certificate with its number and holder name opened.
+func (l *Library) Open(ctx context.Context, id string) (Opened, error) {
+	c, err := l.store.GetCertificate(ctx, id)
+	if err != nil {
+		return Opened{}, err
+	}
+	number, err := l.keys.Open(c.NumberSealed, sealContext(c.Holder, "number"))
+	if err != nil {
+		return Opened{}, fmt.Errorf("certificate: open number of %s: %w", id, err)
+	}
+	name, err := l.keys.Open(c.HolderNameSealed, sealContext(c.Holder, "name"))
+	if err != nil {
+		return Opened{}, fmt.Errorf("certificate: open holder name of %s: %w", id, err)
+	}
+	return Opened{Certificate: c, Number: number, HolderName: name}, nil
+}
+
+// Get returns a certificate as stored (sealed values sealed).
+func (l *Library) Get(ctx context.Context, id string) (Certificate, error) {
+	return l.store.GetCertificate(ctx, id)
+}
+
+// HeldBy lists a person's certificates (sealed values sealed).
+func (l *Library) HeldBy(ctx context.Context, holder string) ([]Certificate, error) {
+	return l.store.ListHeld(ctx, holder)
+}
+
+// MaxRevokeReasonRunes caps the reason of a revocation.
+const MaxRevokeReasonRunes = 300
+
+// Revoke revokes a valid certificate for a reason, audited; actor is
+// "staff:<id>" of an authorised supervisor or administrator.
+func (l *Library) Revoke(ctx context.Context, actor, center, id, reason string) (Certificate, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxRevokeReasonRunes {
+		return Certificate{}, apperr.Fields(apperr.FieldError{Field: "reason", Message: fmt.Sprintf("请写明注销原因，最多 %d 字", MaxRevokeReasonRunes)})
+	}
+	c, err := l.store.RevokeCertificate(ctx, id, l.now().UTC().Truncate(time.Millisecond), actor, reason)
+	outcome := audit.OutcomeOK
+	if err != nil {
+		outcome = audit.OutcomeFailed
+	}
+	if aerr := l.audit.Record(ctx, audit.Record{Actor: actor, Center: center, Action: "ecert.revoke", Subject: c.Holder, Target: "ecert:" + id, Outcome: outcome}); aerr != nil {
+		l.log.ErrorContext(ctx, "audit record lost", "action", "ecert.revoke", "err", aerr)
+	}
+	return c, err
 }

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -438,4 +439,25 @@ func (cs *Citizens) LookupByIDNumber(ctx context.Context, r Reader, idNumber, pu
 // they came through a kiosk's card reader or a bound mini-program account.
 func HolderOf(keys *seal.Keyring, idNumber string) string {
 	return "id:" + keys.BlindIndex(indexIDNumber, idNumber)
+}
+
+// RealName returns the full name a person bound to their mini-program
+// account, by the holder name "id:<blind index>", for documents issued to
+// them (a certificate carries the holder's name). It never reaches a
+// response or a log; a person who never bound an account is
+// apperr.NotFound.
+func (cs *Citizens) RealName(ctx context.Context, holder string) (string, error) {
+	idx, ok := strings.CutPrefix(holder, "id:")
+	if !ok || idx == "" {
+		return "", apperr.New(apperr.NotFound, "没有这个人")
+	}
+	c, err := cs.store.FindCitizenByIDIndex(ctx, idx)
+	if err != nil {
+		return "", err
+	}
+	name, err := cs.keys.Open(c.NameSealed, sealContext(c.ID, "name"))
+	if err != nil {
+		return "", fmt.Errorf("identity: open name of citizen %s: %w", c.ID, err)
+	}
+	return name, nil
 }

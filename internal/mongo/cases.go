@@ -218,6 +218,9 @@ func (s *CaseStore) ListCases(ctx context.Context, f cases.Filter) ([]cases.Case
 		}
 		filter = append(filter, bson.E{Key: "due_at", Value: bson.D{{Key: "$lt", Value: before}}})
 	}
+	if f.CertPending {
+		filter = append(filter, bson.E{Key: "body.cert_pending", Value: true})
+	}
 	opts := options.Find()
 	switch f.Order {
 	case cases.NewestFirst:

@@ -112,6 +112,7 @@ type guideDoc struct {
 	Kind           catalog.Kind       `bson:"kind"`
 	Authority      string             `bson:"authority"`
 	Result         string             `bson:"result"`
+	Certificate    string             `bson:"certificate,omitempty"`
 	Keywords       []string           `bson:"keywords"`
 	LegalBasis     []string           `bson:"legal_basis"`
 	Conditions     string             `bson:"conditions"`
@@ -379,6 +380,7 @@ func toGuide(m catalog.Matter) guideDoc {
 		Kind:           m.Kind,
 		Authority:      m.Authority,
 		Result:         m.Result,
+		Certificate:    m.Certificate,
 		Keywords:       m.Keywords,
 		LegalBasis:     m.LegalBasis,
 		Conditions:     m.Conditions,
@@ -414,6 +416,7 @@ func fromGuide(g guideDoc) catalog.Matter {
 		Kind:           g.Kind,
 		Authority:      g.Authority,
 		Result:         g.Result,
+		Certificate:    g.Certificate,
 		Keywords:       g.Keywords,
 		LegalBasis:     g.LegalBasis,
 		Conditions:     g.Conditions,

@@ -68,6 +68,12 @@ type certificateDoc struct {
 	Source           string    `bson:"source"`
 	CreatedAt        time.Time `bson:"created_at"`
 	UpdatedAt        time.Time `bson:"updated_at"`
+	RevokedBy        string    `bson:"revoked_by"`
+	RevokeReason     string    `bson:"revoke_reason"`
+	Title            string    `bson:"title"`
+	Matter           string    `bson:"matter"`
+	Case             string    `bson:"case_id"`
+	CaseNumber       string    `bson:"case_number"`
 }
 
 func (d certificateDoc) certificate() certificate.Certificate {
@@ -78,6 +84,7 @@ func (d certificateDoc) certificate() certificate.Certificate {
 		IssuedOn: d.IssuedOn, ValidUntil: d.ValidUntil,
 		Status: certificate.Status(d.Status), RevokedAt: d.RevokedAt, Source: d.Source,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		RevokedBy: d.RevokedBy, RevokeReason: d.RevokeReason, Title: d.Title, Matter: d.Matter, Case: d.Case, CaseNumber: d.CaseNumber,
 	}
 	utcTimes(&c.IssuedOn, &c.ValidUntil, &c.RevokedAt, &c.CreatedAt, &c.UpdatedAt)
 	return c
@@ -110,6 +117,12 @@ func (s *CertificateStore) PutCertificate(ctx context.Context, c certificate.Cer
 			{Key: "revoked_at", Value: c.RevokedAt},
 			{Key: "source", Value: c.Source},
 			{Key: "updated_at", Value: c.UpdatedAt},
+			{Key: "revoked_by", Value: c.RevokedBy},
+			{Key: "revoke_reason", Value: c.RevokeReason},
+			{Key: "title", Value: c.Title},
+			{Key: "matter", Value: c.Matter},
+			{Key: "case_id", Value: c.Case},
+			{Key: "case_number", Value: c.CaseNumber},
 		}},
 		{Key: "$setOnInsert", Value: bson.D{
 			{Key: "_id", Value: c.ID},
@@ -164,4 +177,28 @@ func (s *CertificateStore) ListHeld(ctx context.Context, holder string) ([]certi
 		out[i] = d.certificate()
 	}
 	return out, nil
+}
+
+// RevokeCertificate implements certificate.Store with one conditional
+// findOneAndUpdate: only a valid certificate is revoked.
+func (s *CertificateStore) RevokeCertificate(ctx context.Context, id string, at time.Time, by, reason string) (certificate.Certificate, error) {
+	storedTimes(&at)
+	var d certificateDoc
+	err := s.certs.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: string(certificate.StatusValid)}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "status", Value: string(certificate.StatusRevoked)}, {Key: "revoked_at", Value: at},
+			{Key: "revoked_by", Value: by}, {Key: "revoke_reason", Value: reason}, {Key: "updated_at", Value: at},
+		}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if errors.Is(err, mongodrv.ErrNoDocuments) {
+		if _, gerr := s.GetCertificate(ctx, id); gerr != nil {
+			return certificate.Certificate{}, gerr
+		}
+		return certificate.Certificate{}, apperr.New(apperr.Conflict, "该电子证照已经注销")
+	}
+	if err != nil {
+		return certificate.Certificate{}, fmt.Errorf("mongo: revoke certificate %s: %w", id, err)
+	}
+	return d.certificate(), nil
 }

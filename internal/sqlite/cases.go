@@ -205,6 +205,9 @@ func (s *CaseStore) ListCases(ctx context.Context, f cases.Filter) ([]cases.Case
 		}
 		add(`due_at <> 0 AND due_at < ?`, ms(before))
 	}
+	if f.CertPending {
+		add(`json_extract(doc, '$.cert_pending') = 1`)
+	}
 	var order string
 	switch f.Order {
 	case cases.NewestFirst:

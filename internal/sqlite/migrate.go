@@ -285,7 +285,13 @@ var migrations = []string{
 		revoked_at         INTEGER NOT NULL,
 		source             TEXT NOT NULL,
 		created_at         INTEGER NOT NULL,
-		updated_at         INTEGER NOT NULL
+		updated_at         INTEGER NOT NULL,
+		revoked_by         TEXT NOT NULL DEFAULT '',
+		revoke_reason      TEXT NOT NULL DEFAULT '',
+		title              TEXT NOT NULL DEFAULT '',
+		matter             TEXT NOT NULL DEFAULT '',
+		case_id            TEXT NOT NULL DEFAULT '',
+		case_number        TEXT NOT NULL DEFAULT ''
 	);
 	-- a holder's certificates, by type then newest issued first
 	CREATE INDEX certificates_by_holder ON certificates (holder, type, issued_on DESC, id DESC);`,

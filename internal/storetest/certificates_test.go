@@ -35,6 +35,7 @@ var certificateScenarios = []scenario[certificate.Store]{
 	{"held certificates: only the holder's, by type then newest issued first", testCertListHeld},
 	{"a holder with no certificates has an empty list", testCertListEmpty},
 	{"concurrent puts of one certificate store exactly one", testCertPutConcurrent},
+	{"a valid certificate is revoked once; again is a conflict, unknown not found", testCertRevoke},
 }
 
 // ecAt is the certificate scenarios' "now": a time with a zone and
@@ -59,6 +60,7 @@ func ecCert(id, holder, typ, number string, issued time.Time) certificate.Certif
 		Issuer:           "示范县公安局", IssuedOn: issued,
 		Status: certificate.StatusValid, Source: "import",
 		CreatedAt: ecAt, UpdatedAt: ecAt,
+		Title: typ, Matter: "示范事项", Case: "cs-" + id, CaseNumber: "HM2611" + number,
 	}
 }
 
@@ -254,5 +256,23 @@ func testCertPutConcurrent(t *testing.T, s certificate.Store) {
 	}
 	if want := stored(ecAt.Add(time.Duration(i) * time.Second)); !created.Equal(want) {
 		t.Errorf("stored %s with CreatedAt %v, want %v: that of the put that inserted it", id, created, want)
+	}
+}
+
+func testCertRevoke(t *testing.T, s certificate.Store) {
+	c := putCert(t, s, ecCert("ec-r1", "id:holder-r", "营业执照", "0001", ecDay(2024, 1, 2)))
+	at := ecAt.Add(time.Hour)
+	got, err := s.RevokeCertificate(t.Context(), c.ID, at, "staff:chief", "证照信息有误")
+	must(t, "revoke", err)
+	want := c
+	want.Status, want.RevokedAt, want.UpdatedAt = certificate.StatusRevoked, stored(at), stored(at)
+	want.RevokedBy, want.RevokeReason = "staff:chief", "证照信息有误"
+	sameCert(t, "revoked certificate", got, want)
+	sameCert(t, "revoked certificate read back", getCert(t, s, c.ID), want)
+	if _, err := s.RevokeCertificate(t.Context(), c.ID, at, "staff:x", "again"); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("revoking again: %v, want conflict", err)
+	}
+	if _, err := s.RevokeCertificate(t.Context(), "ec-none", at, "staff:x", "x"); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("revoking an unknown certificate: %v, want not found", err)
 	}
 }
