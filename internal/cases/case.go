@@ -262,11 +262,11 @@ type Case struct {
 	// zero before acceptance.
 	DueAt time.Time `json:"due_at,omitzero"`
 
-	Pending     *Pending     `json:"pending,omitempty"`
+	Pending *Pending `json:"pending,omitempty"`
 	// Certificate is the e-certificate the approval issued; CertPending
 	// says it is still to be issued (the issuing failed and is retried).
-	Certificate *ECertRef `json:"certificate,omitempty"`
-	CertPending bool      `json:"cert_pending,omitempty"`
+	Certificate *ECertRef    `json:"certificate,omitempty"`
+	CertPending bool         `json:"cert_pending,omitempty"`
 	Rejection   *Decision    `json:"rejection,omitempty"`
 	Decision    *Decision    `json:"decision,omitempty"`
 	Escalations []Escalation `json:"escalations,omitempty"`
