@@ -39,6 +39,13 @@ type Issuer interface {
 	IssueForCase(ctx context.Context, c Case, m catalog.Matter) (ECertRef, error)
 }
 
+// Dispatcher hands the certificate of an approved case whose citizen
+// chose express delivery (证照免费寄送) to the delivery service. It must be
+// idempotent by case: it may be called again for the same case.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, c Case) error
+}
+
 // Authorizer checks a supervisor's credentials for an override (the
 // supervisor types their password at the clerk's screen).
 type Authorizer interface {
@@ -74,6 +81,8 @@ type Config struct {
 	// Issuer issues certificates on approval; nil issues none (the case
 	// stays marked as waiting for its certificate).
 	Issuer Issuer
+	// Dispatcher receives certificates to be sent by express; nil sends none.
+	Dispatcher Dispatcher
 }
 
 // Service runs cases.

@@ -469,7 +469,7 @@ func (s *Service) issue(ctx context.Context, c Case) (Case, error) {
 		s.log.WarnContext(ctx, "certificate not issued yet; will retry", "case", c.ID, "err", err)
 		return c, err
 	}
-	return s.change(ctx, c.ID, func(c *Case, now time.Time) error {
+	out, err := s.change(ctx, c.ID, func(c *Case, now time.Time) error {
 		if !c.CertPending {
 			return nil
 		}
@@ -477,6 +477,17 @@ func (s *Service) issue(ctx context.Context, c Case) (Case, error) {
 		s.addEvent(c, now, "certificate", s.officeOf(ctx, c.Center, c.Sector), handoverNote(m.Certificate, c.Form.Delivery), "")
 		return nil
 	})
+	if err != nil {
+		return c, err
+	}
+	if out.Form.Delivery == catalog.DeliveryExpress && s.cfg.Dispatcher != nil {
+		if err := s.cfg.Dispatcher.Dispatch(ctx, out); err != nil {
+			// The parcel can be made later (the citizen gives an address,
+			// or staff dispatch it from the console); the certificate stands.
+			s.log.WarnContext(ctx, "express delivery not arranged yet", "case", out.ID, "err", err)
+		}
+	}
+	return out, nil
 }
 
 // handoverNote tells the citizen where the certificate comes out.
