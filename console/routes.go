@@ -11,9 +11,12 @@ import (
 	"github.com/banhao/banhao/internal/calendar"
 	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/certificate"
+	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
+	"github.com/banhao/banhao/printing"
 )
 
 // Deps are the services and settings the console calls.
@@ -32,6 +35,15 @@ type Deps struct {
 	SecureCookies bool
 	// LoginsPerMinute caps login attempts per client address.
 	LoginsPerMinute int
+	// Delivery runs 证照免费寄送 at the 出件 window: parcels, couriers,
+	// labels.
+	Delivery *delivery.Service
+	// Certificates is the e-certificate library (revocation); Printing
+	// the print records (copies approved, print history).
+	Certificates *certificate.Library
+	Printing     *printing.Service
+	// WindowPrinters are the windows' network printers, by window ID.
+	WindowPrinters printing.Printers
 }
 
 // Routes registers every route of this package on app.
@@ -94,6 +106,25 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Post("/cases/:id/materials/:n/waive", caseStaff, handleCaseWaive(cd))
 	staff.Post("/cases/:id/green", caseStaff, handleCaseGreen(cd))
 	staff.Post("/cases/:id/escalate", caseStaff, handleCaseEscalate(cd))
+
+	// 证照免费寄送 at the 出件 window: the center's parcels, making one now,
+	// giving it to a courier, its label.
+	handOver := requireRole(ids, identity.RoleClerk, identity.RoleSupervisor)
+	staff.Get("/couriers", requireRole(ids, identity.RoleClerk, identity.RoleSupervisor, identity.RoleAdmin), handleCourierList(ids))
+	staff.Get("/parcels", handOver, handleParcelList(d.Delivery))
+	staff.Post("/parcels/:id/assign", handOver, handleParcelAssign(d.Delivery))
+	staff.Get("/parcels/:id/label", handOver, handleParcelLabel(d.Delivery))
+	staff.Post("/cases/:id/dispatch", handOver, handleCaseDispatch(d.Delivery))
+
+	// E-certificates: revocation by supervisors and administrators (the
+	// QR code then verifies as 已注销), a clerk's approval of a copy, the
+	// print history. Which certificates a staff member reaches follows
+	// the case they were issued for.
+	certs := certDeps{lib: d.Certificates, ps: d.Printing, cs: d.Cases, q: d.Queue, printers: d.WindowPrinters}
+	staff.Post("/certificates/:id/revoke", requireRole(ids, identity.RoleSupervisor, identity.RoleAdmin), handleCertificateRevoke(certs))
+	staff.Post("/certificates/:id/copies", clerk, handleCertificateCopy(certs, ids))
+	staff.Post("/certificates/:id/window-print", clerk, handleCertificateWindowPrint(certs))
+	staff.Get("/certificates/:id/prints", requireRole(ids, identity.RoleClerk, identity.RoleSupervisor, identity.RoleAdmin), handleCertificatePrints(certs, ids))
 
 	supervise := requireRole(ids, identity.RoleAdmin, identity.RoleSupervisor)
 	staff.Get("/calendars", supervise, handleCalendarList(d.Calendars))

@@ -21,6 +21,8 @@ import (
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/web"
+	"github.com/banhao/banhao/printing"
 )
 
 // Deps are the services and settings the kiosk calls.
@@ -42,6 +44,11 @@ type Deps struct {
 	// with a kiosk's secret pasted into the browser: never in production.
 	Dev bool
 	Log *slog.Logger
+	// Printing prints the card holder's e-certificates at the kiosk and
+	// verifies printed ones (the public /verify page and API).
+	Printing *printing.Service
+	// VerificationsPerMinute caps certificate verifications per address.
+	VerificationsPerMinute int
 }
 
 // Routes registers the kiosk pages, the lobby calling screen and the static
@@ -74,6 +81,11 @@ func Routes(app *fiber.App, d Deps) error {
 	}
 	app.Get("/kiosk/cases", p.handleCasesPage())
 	app.Get("/kiosk/apply/:code", p.handleApplyPage())
+	// 证照打印: the card holder's certificates ready for self-print.
+	if err := p.parseCertificatePages(); err != nil {
+		return err
+	}
+	app.Get("/kiosk/certificates", p.handleCertificatesPage())
 	if d.Dev {
 		app.Get("/kiosk/demo", p.handleDemo())
 	}
@@ -87,6 +99,17 @@ func Routes(app *fiber.App, d Deps) error {
 	app.Get("/api/v1/display/:center/board", dp.handleBoard())
 	app.Get("/api/v1/display/:center/events", dp.handleEvents())
 
+	// 电子证照核验: the published keys, and the check of a printed
+	// certificate's QR code as API and page, limited per address together.
+	vp, err := newVerifyPage(d.Printing)
+	if err != nil {
+		return err
+	}
+	verifyLimit := web.RateLimiter(max(d.VerificationsPerMinute, 1), "核验过于频繁，请稍后再试")
+	app.Get("/.well-known/banhao-keys.json", handleKeys(d.Printing))
+	app.Get("/api/v1/certificates/verify", verifyLimit, handleVerify(d.Printing))
+	app.Get("/verify", verifyLimit, vp.handle())
+
 	api := app.Group("/api/v1/kiosk", requireKiosk(d.Kiosks))
 	api.Post("/heartbeat", handleHeartbeat(d.Kiosks))
 	api.Post("/card-sessions", handleCardSessionStart(d.Kiosks))
@@ -99,5 +122,9 @@ func Routes(app *fiber.App, d Deps) error {
 	api.Post("/cases", handleKioskCaseStart(d.Kiosks, d.Cases))
 	api.Get("/cases/:id", handleKioskCaseGet(d.Kiosks, d.Cases))
 	api.Post("/cases/:id/submit", handleKioskCaseSubmit(d.Kiosks, d.Cases))
+	api.Get("/certificates", handleKioskCertificates(d.Kiosks, d.Printing))
+	api.Post("/print-jobs", handlePrintJobStart(d.Kiosks, d.Printing))
+	api.Get("/print-jobs/:id/pdf", handlePrintJobPDF(d.Kiosks, d.Printing))
+	api.Post("/print-jobs/:id/result", handlePrintJobResult(d.Printing))
 	return nil
 }

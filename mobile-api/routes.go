@@ -10,6 +10,7 @@ import (
 
 	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/web"
@@ -28,6 +29,9 @@ type Deps struct {
 	Staff *identity.Service
 	// CourierLoginsPerMinute caps courier login attempts per address.
 	CourierLoginsPerMinute int
+	// Delivery runs 证照免费寄送: the citizen's address, the courier's
+	// parcels.
+	Delivery *delivery.Service
 }
 
 // Routes registers every route of this package on app.
@@ -64,6 +68,9 @@ func Routes(app fiber.Router, d Deps) {
 	mp.Delete("/cases/:id/materials/:n", handleCaseMaterialRemove(d.Cases))
 	mp.Post("/cases/:id/submit", handleCaseSubmit(d.Cases))
 	mp.Post("/cases/:id/withdraw", handleCaseWithdraw(d.Cases))
+	mp.Put("/cases/:id/delivery", handleDeliverySet(d.Delivery))
+	mp.Get("/cases/:id/delivery", handleDeliveryGet(d.Delivery))
+	mp.Get("/parcels/:id", handleMPParcel(d.Delivery))
 	// Anyone with the acceptance notice follows the case; guessing codes
 	// is slowed down per address.
 	v1.Get("/cases/lookup", web.RateLimiter(max(d.CaseLookupsPerMinute, 1), "查询过于频繁，请稍后再试"), handleCaseLookup(d.Cases))
@@ -72,4 +79,11 @@ func Routes(app fiber.Router, d Deps) {
 	courier := v1.Group("/courier", requireCourier(d.Staff))
 	courier.Get("/me", handleCourierMe())
 	courier.Post("/logout", handleCourierLogout(d.Staff))
+	courier.Get("/parcels", handleCourierParcels(d.Delivery))
+	courier.Post("/parcels/:id/pickup", handleCourierPickup(d.Delivery))
+	courier.Post("/parcels/:id/deliver", handleCourierDeliver(d.Delivery))
+	courier.Post("/parcels/:id/fail", handleCourierFail(d.Delivery))
+	courier.Post("/parcels/:id/return", handleCourierReturn(d.Delivery))
+	// The courier's phone page.
+	app.Get("/courier/", handleCourierPage())
 }

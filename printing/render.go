@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/signintech/gopdf"
@@ -30,6 +31,8 @@ const (
 const (
 	fontRegular = "BANHAA+NotoSerifSC-Regular"
 	fontBold    = "BANHAB+NotoSerifSC-Bold"
+	// fontStrong is what certificates use for headings; see Certificate.
+	fontStrong = fontRegular
 )
 
 var fontFiles = []struct{ family, path string }{
@@ -67,6 +70,39 @@ func NewRenderer() (*Renderer, error) {
 		}
 	}
 	return &Renderer{fonts: fonts}, nil
+}
+
+// Lazy is a Renderer made on first use: a server that never prints never
+// parses the 30 MB of fonts, and one that does parses them once, shared
+// by everything that prints (certificates, labels). Its zero value is
+// ready to use and safe for concurrent use.
+type Lazy struct {
+	once sync.Once
+	r    *Renderer
+	err  error
+}
+
+func (l *Lazy) get() (*Renderer, error) {
+	l.once.Do(func() { l.r, l.err = NewRenderer() })
+	return l.r, l.err
+}
+
+// Certificate renders a certificate; see Renderer.Certificate.
+func (l *Lazy) Certificate(w io.Writer, d Document) error {
+	r, err := l.get()
+	if err != nil {
+		return err
+	}
+	return r.Certificate(w, d)
+}
+
+// Label renders a shipping label; see Renderer.Label.
+func (l *Lazy) Label(w io.Writer, lb Label) error {
+	r, err := l.get()
+	if err != nil {
+		return err
+	}
+	return r.Label(w, lb)
 }
 
 // page is one document being drawn, in millimetres with the origin at the

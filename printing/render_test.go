@@ -321,8 +321,9 @@ func TestPDFIsSubset(t *testing.T) {
 			t.Errorf("font not embedded as a subset with a Unicode map: %s", line)
 		}
 	}
-	if fonts != 2 {
-		t.Errorf("%d fonts, want regular and bold:\n%s", fonts, out)
+	// One font: each embedded font costs about 13 ms (see Certificate).
+	if fonts != 1 {
+		t.Errorf("%d fonts, want the regular face only:\n%s", fonts, out)
 	}
 }
 

@@ -3,6 +3,7 @@ package printing
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -28,12 +29,17 @@ type Handovers interface {
 	Handover(ctx context.Context, caseID string) (catalog.Delivery, error)
 }
 
+// Drawer draws certificate PDFs: a *Renderer, or a *Lazy one.
+type Drawer interface {
+	Certificate(w io.Writer, d Document) error
+}
+
 // Service renders certificates with their signed QR codes, verifies
 // payloads, and runs kiosk self-print jobs.
 type Service struct {
 	lib      Library
 	keys     *Keys
-	renderer *Renderer
+	renderer Drawer
 	prints   PrintStore
 	audit    *audit.Log
 	log      *slog.Logger
@@ -58,7 +64,7 @@ func WithHandovers(h Handovers) Option { return func(s *Service) { s.handovers =
 // reach the server (e.g. "https://zwfw.example.gov.cn"): the QR code of a
 // certificate is a link to its verify page there, which also works with
 // the bare payload offline.
-func NewService(lib Library, keys *Keys, r *Renderer, prints PrintStore, al *audit.Log, log *slog.Logger, now func() time.Time, loc *time.Location, publicURL string, opts ...Option) *Service {
+func NewService(lib Library, keys *Keys, r Drawer, prints PrintStore, al *audit.Log, log *slog.Logger, now func() time.Time, loc *time.Location, publicURL string, opts ...Option) *Service {
 	s := &Service{lib: lib, keys: keys, renderer: r, prints: prints, audit: al, log: log, now: now, loc: loc,
 		verifyURL: strings.TrimRight(publicURL, "/") + "/verify"}
 	for _, o := range opts {

@@ -14,17 +14,16 @@ type Printer interface {
 	Print(ctx context.Context, jobName string, pdf []byte) (int, error)
 }
 
-// Printers maps windows to their printers (windows without one hand
-// certificates over from the kiosk or another window).
+// Printers maps windows, by name ("1号窗口"), to their printers (windows
+// without one hand certificates over from the kiosk or another window).
 type Printers map[string]Printer
 
 // WindowPrint prints a certificate on the printer of a window, for the
 // hand-over at the window (统一窗口出件): the original while it has never
 // been printed, else a copy a clerk approved. A printer failure leaves
 // the job failed and the certificate printable again.
-func (s *Service) WindowPrint(ctx context.Context, printers Printers, staff, center, window, cert string) (Job, error) {
-	p, ok := printers[window]
-	if !ok {
+func (s *Service) WindowPrint(ctx context.Context, p Printer, staff, center, window, cert string) (Job, error) {
+	if p == nil {
 		return Job{}, apperr.New(CodePrinter, "这个窗口没有配置打印机")
 	}
 	c, err := s.lib.Get(ctx, cert)

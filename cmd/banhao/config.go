@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/banhao/banhao/internal/notify"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/wechat"
+	"github.com/banhao/banhao/printing"
 )
 
 // config is every setting of the server, from BANHAO_* environment
@@ -53,6 +56,24 @@ type config struct {
 	DevNow    time.Time
 	LogLevel  string
 	LogFormat string
+
+	// SigningKeys signs the QR codes of e-certificates: "kid:base64seed,...",
+	// the first key signing (BANHAO_SIGNING_KEYS). On the embedded store it
+	// may be empty here; run then reads or makes the key file in the data
+	// folder.
+	SigningKeys string
+	// PublicURL is where citizens reach this server; a certificate's QR
+	// code links to its /verify page (BANHAO_PUBLIC_URL).
+	PublicURL string
+	// WindowPrinters are the windows' IPP printers by window name
+	// (BANHAO_WINDOW_PRINTERS, JSON {"1号窗口": "ipp://host/ipp/print"}).
+	WindowPrinters map[string]string
+	// VerificationsPerMinute caps certificate verifications per client
+	// address (BANHAO_VERIFICATIONS_PER_MINUTE).
+	VerificationsPerMinute int
+
+	// Express is the courier company that books parcels (BANHAO_EXPRESS_*).
+	Express expressConfig
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -110,6 +131,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		MongoDatabase:   env("MONGODB_DATABASE", "banhao"),
 		Dev:             envBool("DEV", false),
 		DataKey:         secret("DATA_KEY"),
+		SigningKeys:     secret("SIGNING_KEYS"),
+		PublicURL:       env("PUBLIC_URL", "http://localhost:8080"),
 		WeChatAppID:     env("WECHAT_APPID", ""),
 		WeChatSecret:    secret("WECHAT_SECRET"),
 		Seed:            envBool("SEED", true),
@@ -142,6 +165,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.KioskIdleReset, "kiosk-idle-reset", c.KioskIdleReset, "kiosk pages return home after this long without a touch; 0 never (BANHAO_KIOSK_IDLE_RESET)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (BANHAO_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "auto, json or text (BANHAO_LOG_FORMAT)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "address citizens reach this server at; certificate QR codes link to its /verify (BANHAO_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -194,6 +218,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.MongoURI != "" && c.DataKey == "" {
 		errs = append(errs, errors.New("BANHAO_DATA_KEY (or BANHAO_DATA_KEY_FILE) is required with MongoDB: personal data is sealed with it, and several servers must share it"))
+	}
+	if c.SigningKeys != "" {
+		if _, err := printing.ParseKeys(c.SigningKeys); err != nil {
+			errs = append(errs, fmt.Errorf("BANHAO_SIGNING_KEYS: %w", err))
+		}
+	} else if c.MongoURI != "" {
+		errs = append(errs, errors.New("BANHAO_SIGNING_KEYS (or BANHAO_SIGNING_KEYS_FILE) is required with MongoDB: certificates are signed with it, and several servers must share it"))
+	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
+		errs = append(errs, err)
+	}
+	c.VerificationsPerMinute = envInt("VERIFICATIONS_PER_MINUTE", 60)
+	if c.VerificationsPerMinute < 1 || c.VerificationsPerMinute > 10000 {
+		errs = append(errs, fmt.Errorf("BANHAO_VERIFICATIONS_PER_MINUTE must be between 1 and 10000, not %d", c.VerificationsPerMinute))
 	}
 	bk := queue.DefaultBookingConfig()
 	c.Queue = queueRules{MaxCalls: envInt("MAX_CALLS", queue.MaxCalls), StarveAfter: envDur("STARVE_AFTER", 30*time.Minute)}
@@ -249,6 +287,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.Cases.LookupsPerMinute < 1 || c.Cases.LookupsPerMinute > 10000 {
 		errs = append(errs, fmt.Errorf("BANHAO_CASE_LOOKUPS_PER_MINUTE must be between 1 and 10000, not %d", c.Cases.LookupsPerMinute))
 	}
+	if v := getenv("BANHAO_WINDOW_PRINTERS"); v != "" {
+		if err := json.Unmarshal([]byte(v), &c.WindowPrinters); err != nil {
+			errs = append(errs, fmt.Errorf("BANHAO_WINDOW_PRINTERS must be a JSON object of window name to printer address: %w", err))
+		}
+		for w, uri := range c.WindowPrinters {
+			if _, err := printing.NewIPPPrinter(uri, nil); err != nil {
+				errs = append(errs, fmt.Errorf("BANHAO_WINDOW_PRINTERS[%q]: %w", w, err))
+			}
+		}
+	}
 	if tpl, err := parseTemplates(getenv("BANHAO_WECHAT_TEMPLATES")); err != nil {
 		errs = append(errs, err)
 	} else {
@@ -260,7 +308,23 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		errs = append(errs, errors.New("MongoDB URI must start with mongodb:// or mongodb+srv://"))
 	}
+	if e, err := parseExpress(getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.Express = e
+	}
 	return c, errors.Join(errs...)
+}
+
+// checkPublicURL accepts an absolute http or https address without query
+// or fragment, such as https://zwfw.example.gov.cn: the QR code of every
+// certificate printed carries it, so a typo would be printed on paper.
+func checkPublicURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(v, " \t\n") {
+		return fmt.Errorf("BANHAO_PUBLIC_URL must be an http or https address such as https://zwfw.example.gov.cn, without query or fragment, not %q", v)
+	}
+	return nil
 }
 
 // caseRules are the application rules a deployment may tune.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/certificate"
 	"github.com/banhao/banhao/internal/deadline"
+	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
 	"github.com/banhao/banhao/internal/notify"
@@ -39,6 +41,7 @@ import (
 	"github.com/banhao/banhao/internal/wechat"
 	"github.com/banhao/banhao/kiosk"
 	mobileapi "github.com/banhao/banhao/mobile-api"
+	"github.com/banhao/banhao/printing"
 )
 
 func main() {
@@ -67,6 +70,8 @@ type stores struct {
 	cases    cases.Store
 	files    cases.FileStore
 	ecerts   certificate.Store
+	parcels  delivery.Store
+	prints   printing.PrintStore
 	ping     func(context.Context) error
 	close    func() error
 	desc     string
@@ -93,6 +98,8 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			cases:    mongo.NewCaseStore(db),
 			files:    mongo.NewFileStore(db),
 			ecerts:   mongo.NewCertificateStore(db),
+			parcels:  mongo.NewParcelStore(db),
+			prints:   mongo.NewPrintStore(db),
 			ping:     db.Ping,
 			close: func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -128,6 +135,8 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		cases:    sqlite.NewCaseStore(db),
 		files:    files,
 		ecerts:   sqlite.NewCertificateStore(db),
+		parcels:  sqlite.NewParcelStore(db),
+		prints:   sqlite.NewPrintStore(db),
 		ping:     db.Ping,
 		close:    db.Close,
 		desc:     "SQLite " + path,
@@ -183,6 +192,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if cfg.SigningKeys, err = signingSpec(cfg, stdout); err != nil {
+		return err
+	}
 	svc, err := newServices(cfg, st, keys, log)
 	if err != nil {
 		return err
@@ -236,8 +248,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fmt.Fprintf(stdout, "banhao listening on %s (store: %s)\n", base, st.desc)
 	fmt.Fprintf(stdout, "  kiosk page:   %s/kiosk/\n", base)
 	fmt.Fprintf(stdout, "  staff console: %s/console/\n", base)
+	fmt.Fprintf(stdout, "  courier page: %s/courier/\n", base)
 	fmt.Fprintf(stdout, "  API document: %s/openapi.json\n", base)
 	fmt.Fprintf(stdout, "  health check: %s/healthz\n", base)
+	fmt.Fprintf(stdout, "  certificate check: %s/verify (QR codes link to %s/verify)\n", base, strings.TrimRight(cfg.PublicURL, "/"))
 
 	bg, stopBG := context.WithCancel(context.Background())
 	refreshed := make(chan struct{})
@@ -275,6 +289,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			n, err := svc.cases.IssuePending(ctx)
 			if n > 0 {
 				log.Info("certificates issued on retry", "count", n)
+			}
+			return err
+		})
+	}()
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		refreshLoop(bg, time.Minute, log, "parcel booking retry", func(ctx context.Context) error {
+			n, err := svc.delivery.DispatchPending(ctx)
+			if n > 0 {
+				log.Info("parcels booked on retry", "count", n)
 			}
 			return err
 		})
@@ -323,6 +348,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	<-swept
 	<-noShows
 	<-issued
+	<-dispatched
 	<-sent
 	return err
 }
@@ -339,6 +365,10 @@ type services struct {
 	outbox   *notify.Outbox
 	cases    *cases.Service
 	ecerts   *certificate.Library
+	// delivery runs 证照免费寄送 (parcels, couriers, the courier company).
+	delivery *delivery.Service
+	// printing renders, prints and verifies the certificates banhao issues.
+	printing *printing.Service
 	// sending says whether the outbox has a way to send (WeChat configured).
 	sending bool
 }
@@ -400,12 +430,30 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 	ids := identity.NewService(st.staff, st.sessions, al, log, now, identity.DefaultConfig())
 	cits := identity.NewCitizens(st.citizens, st.sessions, keys, login, al, log, now, identity.CitizensConfig{DevLogin: cfg.Dev})
 	lib := certificate.NewLibrary(st.ecerts, keys, al, log, now, cals.Location(), cits)
+	carrier, err := cfg.Express.carrier()
+	if err != nil {
+		return nil, err
+	}
+	// The fonts (30 MB) are parsed on the first print, once, for
+	// certificates and labels alike.
+	pdfs := &printing.Lazy{}
+	parcels := delivery.NewService(st.parcels, st.cases, cat, st.staff, keys, al, log, now,
+		delivery.Config{Carrier: carrier, Notifier: outbox, Location: cals.Location(), Labels: pdfs})
+	signing, err := signingKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	prints := printing.NewService(lib, signing, pdfs, st.prints, al, log, now, cals.Location(), cfg.PublicURL,
+		printing.WithHandovers(handovers{st.cases}))
 	return &services{
 		cases: cases.NewService(st.cases, st.files, cat, al, log, now, cases.Config{
 			Calendar: func() deadline.Calendar { return cals.Book() }, WarnAt: cfg.Cases.WarnAt, SupplyDays: cfg.Cases.SupplyDays,
 			MaxFileSize: cfg.Cases.MaxFileSize, Certificates: lib, Authorizer: ids, Notifier: outbox, Issuer: lib,
+			Dispatcher: parcels,
 		}),
 		ecerts:   lib,
+		delivery: parcels,
+		printing: prints,
 		audit:    al,
 		catalog:  cat,
 		calendar: cals,
@@ -482,15 +530,17 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	})
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Queue: svc.queue, Cases: svc.cases, Staff: svc.identity,
-		CourierLoginsPerMinute: cfg.LoginsPerMinute, CaseLookupsPerMinute: cfg.Cases.LookupsPerMinute})
+		CourierLoginsPerMinute: cfg.LoginsPerMinute, CaseLookupsPerMinute: cfg.Cases.LookupsPerMinute, Delivery: svc.delivery})
 	console.Routes(app, console.Deps{
 		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens, Queue: svc.queue, Calendars: svc.calendar,
-		Cases: svc.cases, SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute,
+		Cases: svc.cases, SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute, Delivery: svc.delivery,
+		Certificates: svc.ecerts, Printing: svc.printing, WindowPrinters: windowPrinters(cfg),
 	})
 	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat, Cases: svc.cases}); err != nil {
 		return nil, err
 	}
-	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Queue: svc.queue, Cases: svc.cases, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log}); err != nil {
+	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Queue: svc.queue, Cases: svc.cases, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log,
+		Printing: svc.printing, VerificationsPerMinute: cfg.VerificationsPerMinute}); err != nil {
 		return nil, err
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })
@@ -529,4 +579,16 @@ func baseURL(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+// windowPrinters are the windows' IPP printers (addresses checked when
+// the configuration was read).
+func windowPrinters(cfg config) printing.Printers {
+	out := printing.Printers{}
+	for w, uri := range cfg.WindowPrinters {
+		if p, err := printing.NewIPPPrinter(uri, nil); err == nil {
+			out[w] = p
+		}
+	}
+	return out
 }

@@ -263,14 +263,21 @@ func TestSecretFromFile(t *testing.T) {
 	if err := os.WriteFile(keyPath, []byte("k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	signingPath := filepath.Join(t.TempDir(), "signing")
+	if err := os.WriteFile(signingPath, []byte("k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := parseConfig(nil, func(k string) string {
-		return map[string]string{"BANHAO_MONGODB_URI_FILE": path, "BANHAO_DATA_KEY_FILE": keyPath}[k]
+		return map[string]string{"BANHAO_MONGODB_URI_FILE": path, "BANHAO_DATA_KEY_FILE": keyPath, "BANHAO_SIGNING_KEYS_FILE": signingPath}[k]
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.MongoURI != "mongodb://db.example:27017/?replicaSet=rs0" {
 		t.Fatalf("URI = %q", cfg.MongoURI)
+	}
+	if cfg.SigningKeys != "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" {
+		t.Fatalf("signing keys = %q", cfg.SigningKeys)
 	}
 }
 

@@ -36,13 +36,20 @@ const (
 	// KindCaseStatus: a case changed (submitted, returned with a one-time
 	// notice, accepted, concluded ...), or 容缺 materials fall due.
 	KindCaseStatus Kind = "case_status"
+	// KindParcelStatus: a certificate's parcel changed (booked with the
+	// courier company, picked up, delivered, not delivered, returned).
+	KindParcelStatus Kind = "parcel_status"
+	// KindDeliveryCode: the 6-digit code the recipient gives the courier
+	// on delivery, sent when the courier picks the parcel up.
+	KindDeliveryCode Kind = "delivery_code"
 )
 
 // Known reports whether k is one of the kinds above: a message of
 // another kind has no template and could never be sent.
 func (k Kind) Known() bool {
 	switch k {
-	case KindCall, KindTurnSoon, KindAppointmentReminder, KindAppointmentCancelled, KindCaseStatus:
+	case KindCall, KindTurnSoon, KindAppointmentReminder, KindAppointmentCancelled, KindCaseStatus,
+		KindParcelStatus, KindDeliveryCode:
 		return true
 	}
 	return false

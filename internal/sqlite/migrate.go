@@ -305,6 +305,32 @@ var migrations = []string{
 		content_type TEXT NOT NULL,
 		stored_at    INTEGER NOT NULL
 	);`,
+	// 14: the print record of each e-certificate (kiosk self-print): every
+	// job, whether the original is out, the copies approved, as one JSON
+	// document changed by conditional updates on rev.
+	`CREATE TABLE print_records (
+		certificate TEXT PRIMARY KEY,
+		rev         INTEGER NOT NULL,
+		doc         TEXT NOT NULL
+	);`,
+	// 15: the parcels of 证照免费寄送, one JSON document each; the
+	// columns beside doc are copies for lookups and lists. case_id is
+	// unique: one parcel per case.
+	`CREATE TABLE parcels (
+		id      TEXT PRIMARY KEY,
+		case_id TEXT NOT NULL UNIQUE,
+		center  TEXT NOT NULL,
+		courier TEXT NOT NULL,
+		status  TEXT NOT NULL,
+		alert   INTEGER NOT NULL,
+		rev     INTEGER NOT NULL,
+		doc     TEXT NOT NULL
+	);
+	-- the 出件 window's list and a courier's list, newest first
+	CREATE INDEX parcels_by_center ON parcels (center, id DESC);
+	CREATE INDEX parcels_by_courier ON parcels (courier, id DESC);
+	-- the retry of parcels waiting for their booking
+	CREATE INDEX parcels_by_status ON parcels (status, id DESC);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

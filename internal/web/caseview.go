@@ -109,6 +109,8 @@ type CaseView struct {
 	Decision   *CaseDecisionView `json:"decision,omitempty"`
 	Rejection  *CaseDecisionView `json:"rejection,omitempty"`
 	Timeline   []CaseEventView   `json:"timeline"`
+	// Certificate is the e-certificate the approval issued (number masked).
+	Certificate *cases.ECertRef `json:"certificate,omitempty"`
 	// Saved counts the materials the citizen did not have to hand over
 	// (免提交 and reused).
 	Saved       int        `json:"saved"`
@@ -136,6 +138,7 @@ func NewCaseView(c cases.Case, clk cases.Clock, ok bool, loc *time.Location, wit
 		Summary: c.Form.Summary, Delivery: string(c.Form.Delivery), Materials: make([]CaseMaterialView, len(c.Materials)),
 		Timeline: make([]CaseEventView, len(c.History)), CreatedAt: c.CreatedAt.In(loc),
 		SubmittedAt: optTime(c.SubmittedAt, loc), AcceptedAt: optTime(c.AcceptedAt, loc), ClosedAt: optTime(c.ClosedAt, loc), Rev: c.Rev,
+		Certificate: c.Certificate,
 	}
 	if withCode {
 		v.QueryCode = c.QueryCode

@@ -17,8 +17,10 @@ import (
 	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/deadline"
+	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/printing"
 )
 
 // ProblemType prefixes a code to make a problem's type URI.
@@ -80,6 +82,27 @@ var statusOf = map[apperr.Code]int{
 	cases.CodePendingMaterials: http.StatusConflict,
 	cases.CodeNotLate:          http.StatusConflict,
 	deadline.CodeNoWorkingDay:  http.StatusInternalServerError,
+
+	delivery.CodeParcelState:       http.StatusConflict,
+	delivery.CodeWrongCourier:      http.StatusForbidden,
+	delivery.CodeDeliveryCodeWrong: http.StatusUnprocessableEntity,
+	delivery.CodeParcelLocked:      http.StatusLocked,
+	delivery.CodeScanMismatch:      http.StatusUnprocessableEntity,
+	delivery.CodeNoAddress:         http.StatusConflict,
+	delivery.CodeNoCertificate:     http.StatusConflict,
+	delivery.CodeNotDeliverable:    http.StatusUnprocessableEntity,
+	delivery.CodeCarrierRefused:    http.StatusBadGateway,
+	delivery.CodeLabel:             http.StatusUnprocessableEntity,
+
+	printing.CodeMalformed:       http.StatusBadRequest,
+	printing.CodeUnknownKey:      http.StatusUnprocessableEntity,
+	printing.CodeForged:          http.StatusUnprocessableEntity,
+	printing.CodeRevoked:         http.StatusConflict,
+	printing.CodePrintState:      http.StatusConflict,
+	printing.CodePrinter:         http.StatusServiceUnavailable,
+	printing.CodeReprintApproval: http.StatusConflict,
+	printing.CodeGlyphMissing:    http.StatusUnprocessableEntity,
+	printing.CodeOverflow:        http.StatusUnprocessableEntity,
 }
 
 const (
@@ -165,6 +188,27 @@ var titles = map[apperr.Code]string{
 	cases.CodePendingMaterials: "容缺材料未补齐",
 	cases.CodeNotLate:          "无需督办",
 	deadline.CodeNoWorkingDay:  "工作日历有误",
+
+	delivery.CodeParcelState:       "寄送状态不允许此操作",
+	delivery.CodeWrongCourier:      "不是派给您的件",
+	delivery.CodeDeliveryCodeWrong: "签收码不正确",
+	delivery.CodeParcelLocked:      "此件已锁定",
+	delivery.CodeScanMismatch:      "面单不符",
+	delivery.CodeNoAddress:         "尚未填写收件地址",
+	delivery.CodeNoCertificate:     "证照尚未签发",
+	delivery.CodeNotDeliverable:    "不提供寄送",
+	delivery.CodeCarrierRefused:    "快递公司未接受下单",
+	delivery.CodeLabel:             "面单无法打印",
+
+	printing.CodeMalformed:       "无法识别的证照二维码",
+	printing.CodeUnknownKey:      "签发密钥未公布",
+	printing.CodeForged:          "证照签名不符",
+	printing.CodeRevoked:         "电子证照已注销",
+	printing.CodePrintState:      "现在不能打印",
+	printing.CodePrinter:         "打印机不可用",
+	printing.CodeReprintApproval: "补打须经工作人员核准",
+	printing.CodeGlyphMissing:    "证照含有无法打印的字",
+	printing.CodeOverflow:        "证照内容超出版面",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own
