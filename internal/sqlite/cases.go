@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -146,18 +144,7 @@ func (s *CaseStore) UpdateCase(ctx context.Context, c cases.Case) error {
 		case err != nil:
 			return fmt.Errorf("sqlite: update case %s: %w", c.ID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
-			return err
-		}
-		var one int
-		err = tx.QueryRow(`SELECT 1 FROM cases WHERE id = ?`, c.ID).Scan(&one)
-		switch {
-		case err == nil:
-			return errCaseChanged()
-		case errors.Is(err, sql.ErrNoRows):
-			return errNoCase()
-		}
-		return fmt.Errorf("sqlite: update case %s: %w", c.ID, err)
+		return revised(tx, res, "cases", "id", c.ID, errNoCase, errCaseChanged)
 	})
 }
 

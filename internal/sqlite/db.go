@@ -441,3 +441,22 @@ func runIsolated(fn func(*Tx) error, tx *Tx) (err error) {
 	}()
 	return fn(tx)
 }
+
+// revised finishes a conditional update of one document row (… WHERE
+// <key> = ? AND rev = ?): a row changed is success; none changed means
+// the key is unknown (notFound) or another writer changed it first
+// (changed), which a look at the key tells apart.
+func revised(tx *Tx, res sql.Result, table, key, id string, notFound, changed func() error) error {
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var one int
+	err := tx.QueryRow(`SELECT 1 FROM `+table+` WHERE `+key+` = ?`, id).Scan(&one)
+	switch {
+	case err == nil:
+		return changed()
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound()
+	}
+	return fmt.Errorf("sqlite: update %s %s: %w", table, id, err)
+}

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -105,18 +103,7 @@ func (s *ParcelStore) UpdateParcel(ctx context.Context, p delivery.Parcel) error
 		case err != nil:
 			return fmt.Errorf("sqlite: update parcel %s: %w", p.ID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
-			return err
-		}
-		var one int
-		err = tx.QueryRow(`SELECT 1 FROM parcels WHERE id = ?`, p.ID).Scan(&one)
-		switch {
-		case err == nil:
-			return errParcelChanged()
-		case errors.Is(err, sql.ErrNoRows):
-			return errNoParcel()
-		}
-		return fmt.Errorf("sqlite: update parcel %s: %w", p.ID, err)
+		return revised(tx, res, "parcels", "id", p.ID, errNoParcel, errParcelChanged)
 	})
 }
 

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 
@@ -92,17 +90,6 @@ func (s *PrintStore) PutPrintRecord(ctx context.Context, r printing.Record) erro
 		if err != nil {
 			return fmt.Errorf("sqlite: update print record of %s: %w", r.Certificate, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
-			return err
-		}
-		var one int
-		err = tx.QueryRow(`SELECT 1 FROM print_records WHERE certificate = ?`, r.Certificate).Scan(&one)
-		switch {
-		case err == nil:
-			return errPrintRecordChanged()
-		case errors.Is(err, sql.ErrNoRows):
-			return errNoPrintRecord()
-		}
-		return fmt.Errorf("sqlite: update print record of %s: %w", r.Certificate, err)
+		return revised(tx, res, "print_records", "certificate", r.Certificate, errNoPrintRecord, errPrintRecordChanged)
 	})
 }
