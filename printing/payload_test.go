@@ -333,3 +333,49 @@ func TestExpiredOn(t *testing.T) {
 		t.Error("a certificate without expiry expired")
 	}
 }
+
+// BenchmarkSign is the signing of one certificate's QR payload.
+func BenchmarkSign(b *testing.B) {
+	k := mustKeys(b, seedSpec("k1"))
+	p := samplePayload()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Sign(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerify is what the verify page does with a scanned payload
+// before it looks the certificate up.
+func BenchmarkVerify(b *testing.B) {
+	k := mustKeys(b, seedSpec("k1"))
+	compact, err := k.Sign(samplePayload())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub := k.PublicKeys()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Verify(pub, compact); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkQRCode is the encoding of a verify link into the QR matrix
+// the certificate draws.
+func BenchmarkQRCode(b *testing.B) {
+	k := mustKeys(b, seedSpec("k1"))
+	compact, err := k.Sign(samplePayload())
+	if err != nil {
+		b.Fatal(err)
+	}
+	link := "https://zwfw.example.gov.cn/verify?payload=" + compact
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := qrcode.New(link, qrcode.Medium); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
