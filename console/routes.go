@@ -12,9 +12,12 @@ import (
 	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/certificate"
+	"github.com/banhao/banhao/internal/complaint"
+	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/internal/web"
 	"github.com/banhao/banhao/printing"
 )
@@ -44,6 +47,13 @@ type Deps struct {
 	Printing     *printing.Service
 	// WindowPrinters are the windows' network printers, by window ID.
 	WindowPrinters printing.Printers
+	// Review runs the rectification of bad reviews (差评整改) and the
+	// satisfaction rates (好差评).
+	Review *review.Service
+	// Consult runs online consultations (网上咨询): replies, held texts, FAQs.
+	Consult *consult.Service
+	// Complaints runs complaints (投诉), 12345 hotline entries included.
+	Complaints *complaint.Service
 }
 
 // Routes registers every route of this package on app.
@@ -71,6 +81,11 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Post("/tickets/priority", requireRole(ids, identity.RoleClerk, identity.RoleSupervisor), handleTicketPriority(d.Queue))
 	staff.Put("/slots/capacity", requireRole(ids, identity.RoleSupervisor, identity.RoleAdmin), handleSlotCapacity(d.Queue))
 	for _, a := range []queue.Action{queue.ActionRecall, queue.ActionNoShow, queue.ActionComplete, queue.ActionPark, queue.ActionResume, queue.ActionTransfer} {
+		if a == queue.ActionComplete {
+			// A served ticket invites its holder to rate the service (好差评).
+			staff.Post("/windows/:id/tickets/:ticket/"+string(a), clerk, inviteAfter(d.Review, review.EventTicket, "ticket"), handleTicketAct(d.Queue, a))
+			continue
+		}
 		staff.Post("/windows/:id/tickets/:ticket/"+string(a), clerk, handleTicketAct(d.Queue, a))
 	}
 	staff.Get("/kiosks", admin, handleKioskList(d.Kiosks))
@@ -99,13 +114,38 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Post("/cases/:id/accept", clerk, handleCaseAccept(cd))
 	staff.Post("/cases/:id/return", caseStaff, handleCaseReturn(cd))
 	staff.Post("/cases/:id/reject", clerk, handleCaseReject(cd))
-	staff.Post("/cases/:id/decide", caseStaff, handleCaseDecide(cd))
+	staff.Post("/cases/:id/decide", caseStaff, inviteAfter(d.Review, review.EventCase, "id"), handleCaseDecide(cd))
 	staff.Post("/cases/:id/suspend", caseStaff, handleCaseSuspend(cd))
 	staff.Post("/cases/:id/resume", caseStaff, handleCaseResume(cd))
 	staff.Post("/cases/:id/extend", caseStaff, handleCaseExtend(cd))
 	staff.Post("/cases/:id/materials/:n/waive", caseStaff, handleCaseWaive(cd))
 	staff.Post("/cases/:id/green", caseStaff, handleCaseGreen(cd))
 	staff.Post("/cases/:id/escalate", caseStaff, handleCaseEscalate(cd))
+
+	// 差评整改: the sector's staff verify, rectify and follow up (回访);
+	// a supervisor confirms an unfounded review. The review service
+	// checks sectors and the supervisor's role itself.
+	staff.Get("/rectifications", caseStaff, handleRectificationList(d.Review))
+	staff.Get("/rectifications/:id", caseStaff, handleRectificationGet(d.Review))
+	for _, step := range []string{"verify", "rectify", "follow-up", "confirm"} {
+		staff.Post("/rectifications/:id/"+step, caseStaff, handleRectificationStep(d.Review, step))
+	}
+	staff.Get("/satisfaction", caseStaff, handleSatisfaction(d.Review))
+
+	// 网上咨询 and 投诉: the services check center, sectors and the
+	// handler or supervisor themselves.
+	staff.Get("/consultations", caseStaff, handleConsultWorklist(d.Consult))
+	staff.Get("/consultations/:id", caseStaff, handleConsultStaffGet(d.Consult))
+	staff.Post("/consultations/:id/reply", caseStaff, handleConsultReply(d.Consult))
+	staff.Post("/consultations/:id/messages/:n/release", caseStaff, handleConsultReview(d.Consult, true))
+	staff.Post("/consultations/:id/messages/:n/reject", caseStaff, handleConsultReview(d.Consult, false))
+	staff.Post("/consultations/:id/faq", caseStaff, handleConsultFAQ(d.Consult))
+	staff.Get("/complaints", caseStaff, handleComplaintWorklist(d.Complaints))
+	staff.Post("/complaints", caseStaff, handleComplaintHotline(d.Complaints))
+	staff.Get("/complaints/:id", caseStaff, handleComplaintStaffGet(d.Complaints))
+	staff.Post("/complaints/:id/claim", caseStaff, handleComplaintClaim(d.Complaints))
+	staff.Post("/complaints/:id/answer", caseStaff, handleComplaintAnswer(d.Complaints))
+	staff.Post("/complaints/:id/decide", requireRole(ids, identity.RoleSupervisor), handleComplaintDecide(d.Complaints))
 
 	// 证照免费寄送 at the 出件 window: the center's parcels, making one now,
 	// giving it to a courier, its label.

@@ -19,8 +19,11 @@ import (
 	"github.com/banhao/banhao/assets"
 	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/complaint"
+	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/internal/web"
 	"github.com/banhao/banhao/printing"
 )
@@ -49,6 +52,12 @@ type Deps struct {
 	Printing *printing.Service
 	// VerificationsPerMinute caps certificate verifications per address.
 	VerificationsPerMinute int
+	// Review takes ratings (好差评) at kiosks and on the windows' evaluation pads.
+	Review *review.Service
+	// Consult takes questions (网上咨询) from the card holder.
+	Consult *consult.Service
+	// Complaints takes complaints (投诉) from the card holder.
+	Complaints *complaint.Service
 }
 
 // Routes registers the kiosk pages, the lobby calling screen and the static
@@ -86,6 +95,11 @@ func Routes(app *fiber.App, d Deps) error {
 		return err
 	}
 	app.Get("/kiosk/certificates", p.handleCertificatesPage())
+	// 评价器: the evaluation pad beside a window (好差评).
+	if err := p.parsePadPage(); err != nil {
+		return err
+	}
+	app.Get("/kiosk/pad", p.handlePadPage())
 	if d.Dev {
 		app.Get("/kiosk/demo", p.handleDemo())
 	}
@@ -120,11 +134,14 @@ func Routes(app *fiber.App, d Deps) error {
 	api.Post("/tickets/reactivate", handleReactivate(d.Kiosks, d.Queue))
 	api.Get("/cases", handleKioskCaseList(d.Kiosks, d.Cases))
 	api.Post("/cases", handleKioskCaseStart(d.Kiosks, d.Cases))
+	api.Post("/consultations", handleKioskConsultAsk(d.Kiosks, d.Consult))
+	api.Post("/complaints", handleKioskComplaintFile(d.Kiosks, d.Complaints))
 	api.Get("/cases/:id", handleKioskCaseGet(d.Kiosks, d.Cases))
 	api.Post("/cases/:id/submit", handleKioskCaseSubmit(d.Kiosks, d.Cases))
 	api.Get("/certificates", handleKioskCertificates(d.Kiosks, d.Printing))
 	api.Post("/print-jobs", handlePrintJobStart(d.Kiosks, d.Printing))
 	api.Get("/print-jobs/:id/pdf", handlePrintJobPDF(d.Kiosks, d.Printing))
 	api.Post("/print-jobs/:id/result", handlePrintJobResult(d.Printing))
+	api.Post("/evaluations", handleKioskEvaluation(d.Kiosks, d.Review))
 	return nil
 }

@@ -10,9 +10,12 @@ import (
 
 	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
+	"github.com/banhao/banhao/internal/complaint"
+	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/internal/web"
 )
 
@@ -32,6 +35,12 @@ type Deps struct {
 	// Delivery runs 证照免费寄送: the citizen's address, the courier's
 	// parcels.
 	Delivery *delivery.Service
+	// Review runs 好差评: the citizen's ratings of their service events.
+	Review *review.Service
+	// Consult runs online consultations (网上咨询) and their FAQs.
+	Consult *consult.Service
+	// Complaints runs complaints (投诉).
+	Complaints *complaint.Service
 }
 
 // Routes registers every route of this package on app.
@@ -41,6 +50,7 @@ func Routes(app fiber.Router, d Deps) {
 	v1.Get("/sectors", handleSectorList(d.Catalog))
 	v1.Get("/matters", handleMatterList(d.Catalog))
 	v1.Get("/matters/:code", handleMatterGet(d.Catalog))
+	v1.Get("/matters/:code/faqs", handleMatterFAQs(d.Consult))
 
 	v1.Post("/mp/login", handleMPLogin(d.Citizens))
 	mp := v1.Group("/mp", requireCitizen(d.Citizens))
@@ -71,6 +81,17 @@ func Routes(app fiber.Router, d Deps) {
 	mp.Put("/cases/:id/delivery", handleDeliverySet(d.Delivery))
 	mp.Get("/cases/:id/delivery", handleDeliveryGet(d.Delivery))
 	mp.Get("/parcels/:id", handleMPParcel(d.Delivery))
+	mp.Post("/consultations", handleConsultAsk(d.Consult))
+	mp.Get("/consultations", handleConsultList(d.Consult))
+	mp.Get("/consultations/:id", handleConsultGet(d.Consult))
+	mp.Post("/consultations/:id/messages", handleConsultFollowUp(d.Consult))
+	mp.Post("/consultations/:id/confirm", handleConsultConfirm(d.Consult))
+	mp.Post("/complaints", handleComplaintFile(d.Complaints))
+	mp.Get("/complaints", handleComplaintList(d.Complaints))
+	mp.Get("/complaints/:id", handleComplaintGet(d.Complaints))
+	mp.Post("/complaints/:id/confirm", handleComplaintConfirm(d.Complaints))
+	mp.Post("/evaluations", handleEvaluationCreate(d.Review))
+	mp.Get("/evaluations", handleEvaluationList(d.Review))
 	// Anyone with the acceptance notice follows the case; guessing codes
 	// is slowed down per address.
 	v1.Get("/cases/lookup", web.RateLimiter(max(d.CaseLookupsPerMinute, 1), "查询过于频繁，请稍后再试"), handleCaseLookup(d.Cases))

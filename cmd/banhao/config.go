@@ -38,6 +38,8 @@ type config struct {
 	// Cases are the application rules: uploads, 容缺 supply time, the
 	// deadline warning share, public lookups.
 	Cases caseRules
+	// Consult are the consultation and complaint limits (consult.go).
+	Consult consultRules
 	// WeChatTemplates are the subscribe-message templates per message kind.
 	WeChatTemplates map[notify.Kind]wechat.Template
 	SecureCookies   bool
@@ -281,6 +283,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.Cases.MaxFileSize < 1<<10 || c.Cases.MaxFileSize > 64<<20 {
 		errs = append(errs, fmt.Errorf("BANHAO_MAX_UPLOAD must be between 1 KiB and 64 MiB, not %d", c.Cases.MaxFileSize))
 	}
+	c.Cases.RectifyDays = envInt("RECTIFY_DAYS", 5)
+	if c.Cases.RectifyDays < 1 || c.Cases.RectifyDays > 60 {
+		errs = append(errs, fmt.Errorf("BANHAO_RECTIFY_DAYS must be between 1 and 60 working days, not %d", c.Cases.RectifyDays))
+	}
 	if c.Cases.SupplyDays < 1 || c.Cases.SupplyDays > 60 {
 		errs = append(errs, fmt.Errorf("BANHAO_SUPPLY_DAYS must be between 1 and 60 working days, not %d", c.Cases.SupplyDays))
 	}
@@ -296,6 +302,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 				errs = append(errs, fmt.Errorf("BANHAO_WINDOW_PRINTERS[%q]: %w", w, err))
 			}
 		}
+	}
+	if r, err := parseConsultRules(getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.Consult = r
 	}
 	if tpl, err := parseTemplates(getenv("BANHAO_WECHAT_TEMPLATES")); err != nil {
 		errs = append(errs, err)
@@ -337,6 +348,9 @@ type caseRules struct {
 	LookupsPerMinute int
 	// WarnAt is the share of a time limit that turns a case yellow (BANHAO_DEADLINE_WARN_AT).
 	WarnAt float64
+	// RectifyDays are the working days a bad review's rectification task
+	// has before it escalates (BANHAO_RECTIFY_DAYS).
+	RectifyDays int
 }
 
 // queueRules are the calling rules a deployment may tune.

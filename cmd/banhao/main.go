@@ -29,12 +29,15 @@ import (
 	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/certificate"
+	"github.com/banhao/banhao/internal/complaint"
+	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/deadline"
 	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
 	"github.com/banhao/banhao/internal/notify"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/internal/seal"
 	"github.com/banhao/banhao/internal/sqlite"
 	"github.com/banhao/banhao/internal/web"
@@ -72,9 +75,13 @@ type stores struct {
 	ecerts   certificate.Store
 	parcels  delivery.Store
 	prints   printing.PrintStore
-	ping     func(context.Context) error
-	close    func() error
-	desc     string
+	reviews  review.Store
+	// consult and complaints keep 网上咨询 threads (with FAQs) and 投诉.
+	consult    consult.Store
+	complaints complaint.Store
+	ping       func(context.Context) error
+	close      func() error
+	desc       string
 }
 
 func openStores(ctx context.Context, cfg config) (*stores, error) {
@@ -85,22 +92,25 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		}
 		ids := mongo.NewIdentityStore(db)
 		return &stores{
-			catalog:  mongo.NewCatalogStore(db),
-			staff:    ids,
-			sessions: ids,
-			citizens: mongo.NewCitizenStore(db),
-			kiosks:   mongo.NewKioskStore(db),
-			queue:    mongo.NewQueueStore(db),
-			appts:    mongo.NewAppointmentStore(db),
-			outbox:   mongo.NewOutboxStore(db),
-			audit:    mongo.NewAuditStore(db),
-			calendar: mongo.NewCalendarStore(db),
-			cases:    mongo.NewCaseStore(db),
-			files:    mongo.NewFileStore(db),
-			ecerts:   mongo.NewCertificateStore(db),
-			parcels:  mongo.NewParcelStore(db),
-			prints:   mongo.NewPrintStore(db),
-			ping:     db.Ping,
+			catalog:    mongo.NewCatalogStore(db),
+			staff:      ids,
+			sessions:   ids,
+			citizens:   mongo.NewCitizenStore(db),
+			kiosks:     mongo.NewKioskStore(db),
+			queue:      mongo.NewQueueStore(db),
+			appts:      mongo.NewAppointmentStore(db),
+			outbox:     mongo.NewOutboxStore(db),
+			audit:      mongo.NewAuditStore(db),
+			calendar:   mongo.NewCalendarStore(db),
+			cases:      mongo.NewCaseStore(db),
+			files:      mongo.NewFileStore(db),
+			ecerts:     mongo.NewCertificateStore(db),
+			parcels:    mongo.NewParcelStore(db),
+			prints:     mongo.NewPrintStore(db),
+			reviews:    mongo.NewReviewStore(db),
+			consult:    mongo.NewConsultStore(db),
+			complaints: mongo.NewComplaintStore(db),
+			ping:       db.Ping,
 			close: func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
@@ -122,24 +132,27 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		return nil, fmt.Errorf("sweep unfinished uploads: %w", err)
 	}
 	return &stores{
-		catalog:  sqlite.NewCatalogStore(db),
-		staff:    ids,
-		sessions: ids,
-		citizens: sqlite.NewCitizenStore(db),
-		kiosks:   sqlite.NewKioskStore(db),
-		queue:    sqlite.NewQueueStore(db),
-		appts:    sqlite.NewAppointmentStore(db),
-		outbox:   sqlite.NewOutboxStore(db),
-		audit:    sqlite.NewAuditStore(db),
-		calendar: sqlite.NewCalendarStore(db),
-		cases:    sqlite.NewCaseStore(db),
-		files:    files,
-		ecerts:   sqlite.NewCertificateStore(db),
-		parcels:  sqlite.NewParcelStore(db),
-		prints:   sqlite.NewPrintStore(db),
-		ping:     db.Ping,
-		close:    db.Close,
-		desc:     "SQLite " + path,
+		catalog:    sqlite.NewCatalogStore(db),
+		staff:      ids,
+		sessions:   ids,
+		citizens:   sqlite.NewCitizenStore(db),
+		kiosks:     sqlite.NewKioskStore(db),
+		queue:      sqlite.NewQueueStore(db),
+		appts:      sqlite.NewAppointmentStore(db),
+		outbox:     sqlite.NewOutboxStore(db),
+		audit:      sqlite.NewAuditStore(db),
+		calendar:   sqlite.NewCalendarStore(db),
+		cases:      sqlite.NewCaseStore(db),
+		files:      files,
+		ecerts:     sqlite.NewCertificateStore(db),
+		parcels:    sqlite.NewParcelStore(db),
+		prints:     sqlite.NewPrintStore(db),
+		reviews:    sqlite.NewReviewStore(db),
+		consult:    sqlite.NewConsultStore(db),
+		complaints: sqlite.NewComplaintStore(db),
+		ping:       db.Ping,
+		close:      db.Close,
+		desc:       "SQLite " + path,
 	}, nil
 }
 
@@ -327,6 +340,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		})
 	}()
 
+	rectifications := make(chan struct{})
+	go func() {
+		defer close(rectifications)
+		refreshLoop(bg, time.Minute, log, "rectification escalation sweep", func(ctx context.Context) error {
+			n, err := svc.review.EscalateOverdue(ctx)
+			if n > 0 {
+				log.Info("overdue rectifications escalated", "count", n)
+			}
+			return err
+		})
+	}()
+
+	quiet := make(chan struct{})
+	go func() {
+		defer close(quiet)
+		refreshLoop(bg, time.Minute, log, "consultation quiet-period sweep", func(ctx context.Context) error {
+			n, err := svc.consult.SweepQuiet(ctx)
+			if n > 0 {
+				log.Info("quiet consultations closed", "count", n)
+			}
+			return err
+		})
+	}()
+
 	if cfg.PprofAddr != "" {
 		go servePprof(bg, cfg.PprofAddr, log)
 	}
@@ -347,6 +384,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	<-calendars
 	<-swept
 	<-noShows
+	<-rectifications
+	<-quiet
 	<-issued
 	<-dispatched
 	<-sent
@@ -369,6 +408,11 @@ type services struct {
 	delivery *delivery.Service
 	// printing renders, prints and verifies the certificates banhao issues.
 	printing *printing.Service
+	// review runs 好差评 and the rectification of bad reviews.
+	review *review.Service
+	// consult runs 网上咨询 (and its FAQs); complaints runs 投诉.
+	consult    *consult.Service
+	complaints *complaint.Service
 	// sending says whether the outbox has a way to send (WeChat configured).
 	sending bool
 }
@@ -445,7 +489,16 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 	}
 	prints := printing.NewService(lib, signing, pdfs, st.prints, al, log, now, cals.Location(), cfg.PublicURL,
 		printing.WithHandovers(handovers{st.cases}))
+	events := reviewEvents{queue: st.queue, cases: st.cases, parcels: st.parcels, consult: st.consult, loc: cals.Location(), now: now}
+	reviews := review.NewService(st.reviews, events, al, log, now, review.Config{
+		Calendar: func() deadline.Calendar { return cals.Book() }, RectifyDays: cfg.Cases.RectifyDays,
+		Notifier: outbox, LastServed: events.LastServed,
+	})
+	consults, complaints := newConsultServices(cfg, st, keys, cat, wx, al, log, now, cals, outbox)
 	return &services{
+		consult:    consults,
+		complaints: complaints,
+		review:     reviews,
 		cases: cases.NewService(st.cases, st.files, cat, al, log, now, cases.Config{
 			Calendar: func() deadline.Calendar { return cals.Book() }, WarnAt: cfg.Cases.WarnAt, SupplyDays: cfg.Cases.SupplyDays,
 			MaxFileSize: cfg.Cases.MaxFileSize, Certificates: lib, Authorizer: ids, Notifier: outbox, Issuer: lib,
@@ -530,17 +583,20 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	})
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Queue: svc.queue, Cases: svc.cases, Staff: svc.identity,
-		CourierLoginsPerMinute: cfg.LoginsPerMinute, CaseLookupsPerMinute: cfg.Cases.LookupsPerMinute, Delivery: svc.delivery})
+		CourierLoginsPerMinute: cfg.LoginsPerMinute, CaseLookupsPerMinute: cfg.Cases.LookupsPerMinute, Delivery: svc.delivery,
+		Review: svc.review, Consult: svc.consult, Complaints: svc.complaints})
 	console.Routes(app, console.Deps{
 		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens, Queue: svc.queue, Calendars: svc.calendar,
 		Cases: svc.cases, SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute, Delivery: svc.delivery,
 		Certificates: svc.ecerts, Printing: svc.printing, WindowPrinters: windowPrinters(cfg),
+		Review: svc.review, Consult: svc.consult, Complaints: svc.complaints,
 	})
 	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat, Cases: svc.cases}); err != nil {
 		return nil, err
 	}
 	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Queue: svc.queue, Cases: svc.cases, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log,
-		Printing: svc.printing, VerificationsPerMinute: cfg.VerificationsPerMinute}); err != nil {
+		Printing: svc.printing, VerificationsPerMinute: cfg.VerificationsPerMinute, Review: svc.review,
+		Consult: svc.consult, Complaints: svc.complaints}); err != nil {
 		return nil, err
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })

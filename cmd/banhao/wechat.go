@@ -19,7 +19,15 @@ func newWeChat(cfg config) (*wechat.Client, error) {
 	if cfg.WeChatAppID == "" {
 		return nil, nil
 	}
-	wc, err := wechat.New(wechat.Config{AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret})
+	wcfg := wechat.Config{AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret}
+	if cfg.Consult.WeChatAPI != "" {
+		hc, err := wechat.RedirectedClient(cfg.Consult.WeChatAPI, 0)
+		if err != nil {
+			return nil, fmt.Errorf("wechat: %w", err)
+		}
+		wcfg.HTTPClient = hc
+	}
+	wc, err := wechat.New(wcfg)
 	if err != nil {
 		return nil, fmt.Errorf("wechat: %w", err)
 	}

@@ -27,6 +27,8 @@ type Service struct {
 	idx atomic.Pointer[index]
 	// rebuild serialises index rebuilds so a slow one cannot overwrite a newer one.
 	rebuild sync.Mutex
+	// extra is the source of FAQ text for search (SetSearchText); guarded by rebuild.
+	extra SearchText
 }
 
 // NewService returns a catalog service on store. now is the clock; edits
@@ -421,6 +423,13 @@ func (s *Service) Refresh(ctx context.Context) error {
 		return err
 	}
 	idx := buildIndex(matters, names)
+	if s.extra != nil {
+		text, err := s.extra(ctx)
+		if err != nil {
+			return err
+		}
+		idx.addText(text)
+	}
 	idx.sectors = byCenter
 	for _, c := range centers {
 		idx.centers[c.Code] = true

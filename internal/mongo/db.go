@@ -92,7 +92,7 @@ type collectionIndexes struct {
 
 // allIndexes lists the indexes of every area; a new area appends its own.
 func allIndexes() [][]collectionIndexes {
-	return [][]collectionIndexes{catalogIndexes(), identityIndexes(), citizenIndexes(), auditIndexes(), kioskIndexes(), queueIndexes(), appointmentIndexes(), outboxIndexes(), caseIndexes(), certificateIndexes(), parcelIndexes()}
+	return [][]collectionIndexes{catalogIndexes(), identityIndexes(), citizenIndexes(), auditIndexes(), kioskIndexes(), queueIndexes(), appointmentIndexes(), outboxIndexes(), caseIndexes(), certificateIndexes(), parcelIndexes(), reviewIndexes(), consultIndexes(), complaintIndexes()}
 }
 
 func (d *DB) createIndexes(ctx context.Context) error {

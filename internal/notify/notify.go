@@ -42,6 +42,13 @@ const (
 	// KindDeliveryCode: the 6-digit code the recipient gives the courier
 	// on delivery, sent when the courier picks the parcel up.
 	KindDeliveryCode Kind = "delivery_code"
+	// KindReviewInvite: an invitation to rate a finished service event
+	// (好差评), and its one reminder three days later.
+	KindReviewInvite Kind = "review_invite"
+	// KindConsultReply: staff replied to a citizen's consultation (网上咨询).
+	KindConsultReply Kind = "consult_reply"
+	// KindComplaintStatus: a complaint (投诉) was answered or closed.
+	KindComplaintStatus Kind = "complaint_status"
 )
 
 // Known reports whether k is one of the kinds above: a message of
@@ -50,6 +57,10 @@ func (k Kind) Known() bool {
 	switch k {
 	case KindCall, KindTurnSoon, KindAppointmentReminder, KindAppointmentCancelled, KindCaseStatus,
 		KindParcelStatus, KindDeliveryCode:
+		return true
+	case KindReviewInvite:
+		return true
+	case KindConsultReply, KindComplaintStatus:
 		return true
 	}
 	return false

@@ -331,6 +331,77 @@ var migrations = []string{
 	CREATE INDEX parcels_by_courier ON parcels (courier, id DESC);
 	-- the retry of parcels waiting for their booking
 	CREATE INDEX parcels_by_status ON parcels (status, id DESC);`,
+	// 16: 好差评: evaluations, one per service event ((event_kind,
+	// event_id) unique, so concurrent ratings of one event store one), and
+	// the rectification task of each bad review (evaluation unique); one
+	// JSON document each, changed by conditional updates on rev.
+	`CREATE TABLE evaluations (
+		id         TEXT PRIMARY KEY,
+		event_kind TEXT NOT NULL,
+		event_id   TEXT NOT NULL,
+		holder     TEXT NOT NULL,
+		center     TEXT NOT NULL,
+		sector     TEXT NOT NULL,
+		at         INTEGER NOT NULL,
+		rev        INTEGER NOT NULL,
+		doc        TEXT NOT NULL,
+		UNIQUE (event_kind, event_id)
+	);
+	CREATE INDEX evaluations_by_holder ON evaluations (holder, at DESC);
+	CREATE INDEX evaluations_by_center ON evaluations (center, sector, at DESC);
+	CREATE TABLE rectifications (
+		id         TEXT PRIMARY KEY,
+		evaluation TEXT NOT NULL UNIQUE,
+		center     TEXT NOT NULL,
+		sector     TEXT NOT NULL,
+		state      TEXT NOT NULL,
+		due_at     INTEGER NOT NULL,
+		rev        INTEGER NOT NULL,
+		doc        TEXT NOT NULL
+	);
+	CREATE INDEX rectifications_by_center ON rectifications (center, sector, due_at);
+	CREATE INDEX rectifications_by_state ON rectifications (state, due_at);`,
+	// 17: 网上咨询 threads and their published FAQs, and 投诉 complaints;
+	// one JSON document each, changed by conditional updates on rev.
+	`CREATE TABLE consultations (
+		id         TEXT PRIMARY KEY,
+		holder     TEXT NOT NULL,
+		citizen    TEXT NOT NULL,
+		center     TEXT NOT NULL,
+		sector     TEXT NOT NULL,
+		state      TEXT NOT NULL,
+		due_at     INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL,
+		rev        INTEGER NOT NULL,
+		doc        TEXT NOT NULL
+	);
+	CREATE INDEX consultations_by_holder ON consultations (holder, created_at DESC);
+	CREATE INDEX consultations_by_citizen ON consultations (citizen, created_at DESC);
+	CREATE INDEX consultations_by_center ON consultations (center, state, due_at);
+	CREATE INDEX consultations_by_state ON consultations (state, updated_at);
+	CREATE TABLE consult_faqs (
+		id     TEXT PRIMARY KEY,
+		matter TEXT NOT NULL,
+		at     INTEGER NOT NULL,
+		doc    TEXT NOT NULL
+	);
+	CREATE INDEX consult_faqs_by_matter ON consult_faqs (matter, at);
+	CREATE TABLE complaints (
+		id         TEXT PRIMARY KEY,
+		holder     TEXT NOT NULL,
+		citizen    TEXT NOT NULL,
+		center     TEXT NOT NULL,
+		sector     TEXT NOT NULL,
+		state      TEXT NOT NULL,
+		due_at     INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		rev        INTEGER NOT NULL,
+		doc        TEXT NOT NULL
+	);
+	CREATE INDEX complaints_by_holder ON complaints (holder, created_at DESC);
+	CREATE INDEX complaints_by_citizen ON complaints (citizen, created_at DESC);
+	CREATE INDEX complaints_by_center ON complaints (center, state, due_at);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -16,10 +16,13 @@ import (
 
 	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/cases"
+	"github.com/banhao/banhao/internal/complaint"
+	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/deadline"
 	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/printing"
 )
 
@@ -103,6 +106,15 @@ var statusOf = map[apperr.Code]int{
 	printing.CodeReprintApproval: http.StatusConflict,
 	printing.CodeGlyphMissing:    http.StatusUnprocessableEntity,
 	printing.CodeOverflow:        http.StatusUnprocessableEntity,
+
+	review.CodeAlreadyRated:     http.StatusConflict,
+	review.CodeEventNotFinished: http.StatusConflict,
+	review.CodeNotYourEvent:     http.StatusForbidden,
+	review.CodeTaskState:        http.StatusConflict,
+
+	consult.CodeThreadState:      http.StatusConflict,
+	consult.CodeNoMatter:         http.StatusUnprocessableEntity,
+	complaint.CodeComplaintState: http.StatusConflict,
 }
 
 const (
@@ -209,6 +221,11 @@ var titles = map[apperr.Code]string{
 	printing.CodeReprintApproval: "补打须经工作人员核准",
 	printing.CodeGlyphMissing:    "证照含有无法打印的字",
 	printing.CodeOverflow:        "证照内容超出版面",
+
+	review.CodeAlreadyRated:     "已经评价过",
+	review.CodeEventNotFinished: "尚未办结，不能评价",
+	review.CodeNotYourEvent:     "不是本人的办事记录",
+	review.CodeTaskState:        "整改任务不在这一步",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own

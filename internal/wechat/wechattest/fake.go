@@ -109,6 +109,8 @@ type Fake struct {
 	subscribes []Subscribe
 	refused    map[string]bool // openids that refuse subscribe messages
 	templates  map[string]bool // nil: any template ID is valid
+
+	msgChecks msgChecks // msgSecCheck state, in msgcheck.go
 }
 
 // Subscribe is a subscribe message the fake accepted.
@@ -163,6 +165,7 @@ func Start() *Fake {
 	mux.HandleFunc("POST "+string(StableToken), f.serve(StableToken, f.stableToken))
 	mux.HandleFunc("POST "+string(PhoneNumber), f.serve(PhoneNumber, f.phoneNumber))
 	mux.HandleFunc("POST "+string(SubscribeSend), f.serve(SubscribeSend, f.subscribeSend))
+	mux.HandleFunc("POST "+string(MsgCheck), f.serve(MsgCheck, f.msgCheck))
 	f.srv = httptest.NewServer(mux)
 	return f
 }
