@@ -43,6 +43,8 @@ func PageRoutes(app *fiber.App, d PageDeps) error {
 	app.Get("/console/cases", p.handleCases())
 	app.Get("/console/cases/:id/notice", p.handleCaseNotice(false))
 	app.Get("/console/cases/:id/acceptance", p.handleCaseNotice(true))
+	// 咨询与投诉: replies, held messages, FAQs and complaints.
+	app.Get("/console/service", p.handleService())
 	return nil
 }
 
@@ -59,7 +61,7 @@ type consolePages struct {
 
 func newConsolePages(d PageDeps) (*consolePages, error) {
 	p := &consolePages{d: d, views: map[string]*template.Template{}}
-	for _, name := range []string{"login", "home", "cases", "notice"} {
+	for _, name := range []string{"login", "home", "cases", "notice", "service"} {
 		t, err := template.New("layout.html").ParseFS(assets.FS,
 			"templates/console/layout.html", "templates/console/"+name+".html")
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/report"
 	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/internal/web"
 	"github.com/banhao/banhao/printing"
@@ -54,6 +55,8 @@ type Deps struct {
 	Consult *consult.Service
 	// Complaints runs complaints (投诉), 12345 hotline entries included.
 	Complaints *complaint.Service
+	// Reports builds the supervisors' reports (日通报、周抽查、月汇总).
+	Reports *report.Service
 }
 
 // Routes registers every route of this package on app.
@@ -131,6 +134,14 @@ func Routes(app fiber.Router, d Deps) {
 		staff.Post("/rectifications/:id/"+step, caseStaff, handleRectificationStep(d.Review, step))
 	}
 	staff.Get("/satisfaction", caseStaff, handleSatisfaction(d.Review))
+
+	// 日通报、周抽查、月汇总: supervisors and administrators.
+	reports := requireRole(ids, identity.RoleSupervisor, identity.RoleAdmin)
+	staff.Get("/reports/daily", reports, handleReportDaily(d.Reports, false))
+	staff.Get("/reports/daily.xlsx", reports, handleReportDaily(d.Reports, true))
+	staff.Get("/reports/monthly", reports, handleReportMonthly(d.Reports, false))
+	staff.Get("/reports/monthly.xlsx", reports, handleReportMonthly(d.Reports, true))
+	staff.Get("/reports/spot-check", reports, handleReportSpotCheck(d.Reports))
 
 	// 网上咨询 and 投诉: the services check center, sectors and the
 	// handler or supervisor themselves.

@@ -63,3 +63,24 @@ func handleKioskComplaintFile(ks *identity.Kiosks, cs *complaint.Service) fiber.
 		return c.Status(fiber.StatusCreated).JSON(web.NewComplaintView(cs, k))
 	}
 }
+
+// handleKioskConsultList lists the card holder's consultations, newest
+// first, with the center's replies: the answer to a question asked at a
+// kiosk or in the mini-program is read at any kiosk with the card.
+func handleKioskConsultList(ks *identity.Kiosks, cs *consult.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := cardPerson(c, ks)
+		if err != nil {
+			return err
+		}
+		list, err := cs.Mine(c.UserContext(), consult.Person{Holder: p.Holder, Kiosk: p.Kiosk})
+		if err != nil {
+			return err
+		}
+		items := make([]web.ThreadView, len(list))
+		for i, t := range list {
+			items[i] = web.NewThreadView(cs, t, false)
+		}
+		return c.JSON(fiber.Map{"items": items, "next": ""})
+	}
+}

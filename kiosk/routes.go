@@ -100,6 +100,13 @@ func Routes(app *fiber.App, d Deps) error {
 		return err
 	}
 	app.Get("/kiosk/pad", p.handlePadPage())
+	// 我要咨询 and 我要投诉, with the ID card.
+	if err := p.parseServicePages(); err != nil {
+		return err
+	}
+	app.Get("/kiosk/consult", p.handleConsultPage())
+	app.Get("/kiosk/complain", p.handleComplainPage())
+	app.Get("/kiosk/rate", p.handleRatePage())
 	if d.Dev {
 		app.Get("/kiosk/demo", p.handleDemo())
 	}
@@ -134,6 +141,7 @@ func Routes(app *fiber.App, d Deps) error {
 	api.Post("/tickets/reactivate", handleReactivate(d.Kiosks, d.Queue))
 	api.Get("/cases", handleKioskCaseList(d.Kiosks, d.Cases))
 	api.Post("/cases", handleKioskCaseStart(d.Kiosks, d.Cases))
+	api.Get("/consultations", handleKioskConsultList(d.Kiosks, d.Consult))
 	api.Post("/consultations", handleKioskConsultAsk(d.Kiosks, d.Consult))
 	api.Post("/complaints", handleKioskComplaintFile(d.Kiosks, d.Complaints))
 	api.Get("/cases/:id", handleKioskCaseGet(d.Kiosks, d.Cases))

@@ -271,7 +271,7 @@ func TestBrowserKioskQueue(t *testing.T) {
 			k.open(t, "/kiosk/")
 			tiles := get(t, b, "read the service tiles", chromedp.Evaluate[[]string](
 				`[...document.querySelectorAll("ul.services a.tile")].filter(a => a.checkVisibility()).map(a => a.querySelector(".tile-name").innerText.trim() + " " + new URL(a.href).pathname)`))
-			if strings.Join(tiles, "|") != "取号 /kiosk/ticket|预约签到 /kiosk/check-in|排队情况 /kiosk/queue|过号恢复 /kiosk/reactivate|我的办件 /kiosk/cases|证照打印 /kiosk/certificates" {
+			if strings.Join(tiles, "|") != "取号 /kiosk/ticket|预约签到 /kiosk/check-in|排队情况 /kiosk/queue|过号恢复 /kiosk/reactivate|我的办件 /kiosk/cases|证照打印 /kiosk/certificates|我要咨询 /kiosk/consult|我要投诉 /kiosk/complain|服务评价 /kiosk/rate" {
 				t.Errorf("home service tiles: %q", tiles)
 			}
 			b.do(t, "touch the 取号 tile", waitLoad(chromedp.Click(chromedp.CSS(`ul.services a[href="/kiosk/ticket"]`))))

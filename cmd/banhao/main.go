@@ -37,6 +37,7 @@ import (
 	"github.com/banhao/banhao/internal/mongo"
 	"github.com/banhao/banhao/internal/notify"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/report"
 	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/internal/seal"
 	"github.com/banhao/banhao/internal/sqlite"
@@ -79,9 +80,11 @@ type stores struct {
 	// consult and complaints keep 网上咨询 threads (with FAQs) and 投诉.
 	consult    consult.Store
 	complaints complaint.Store
-	ping       func(context.Context) error
-	close      func() error
-	desc       string
+	// reports reads the events the supervisors' reports count.
+	reports report.Source
+	ping    func(context.Context) error
+	close   func() error
+	desc    string
 }
 
 func openStores(ctx context.Context, cfg config) (*stores, error) {
@@ -110,6 +113,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			reviews:    mongo.NewReviewStore(db),
 			consult:    mongo.NewConsultStore(db),
 			complaints: mongo.NewComplaintStore(db),
+			reports:    mongo.NewReportStore(db),
 			ping:       db.Ping,
 			close: func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -150,6 +154,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		reviews:    sqlite.NewReviewStore(db),
 		consult:    sqlite.NewConsultStore(db),
 		complaints: sqlite.NewComplaintStore(db),
+		reports:    sqlite.NewReportStore(db),
 		ping:       db.Ping,
 		close:      db.Close,
 		desc:       "SQLite " + path,
@@ -413,6 +418,8 @@ type services struct {
 	// consult runs 网上咨询 (and its FAQs); complaints runs 投诉.
 	consult    *consult.Service
 	complaints *complaint.Service
+	// reports builds 日通报、周抽查、月汇总.
+	reports *report.Service
 	// sending says whether the outbox has a way to send (WeChat configured).
 	sending bool
 }
@@ -498,6 +505,7 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 	return &services{
 		consult:    consults,
 		complaints: complaints,
+		reports:    report.NewService(st.reports, cals.Location(), activeMatters(st.catalog)),
 		review:     reviews,
 		cases: cases.NewService(st.cases, st.files, cat, al, log, now, cases.Config{
 			Calendar: func() deadline.Calendar { return cals.Book() }, WarnAt: cfg.Cases.WarnAt, SupplyDays: cfg.Cases.SupplyDays,
@@ -590,6 +598,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 		Cases: svc.cases, SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute, Delivery: svc.delivery,
 		Certificates: svc.ecerts, Printing: svc.printing, WindowPrinters: windowPrinters(cfg),
 		Review: svc.review, Consult: svc.consult, Complaints: svc.complaints,
+		Reports: svc.reports,
 	})
 	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat, Cases: svc.cases}); err != nil {
 		return nil, err
@@ -647,4 +656,20 @@ func windowPrinters(cfg config) printing.Printers {
 		}
 	}
 	return out
+}
+
+// activeMatters lists a center's active matters for the 零办理 list of
+// the monthly report.
+func activeMatters(store catalog.Store) func(ctx context.Context, center string) ([]report.MatterRef, error) {
+	return func(ctx context.Context, center string) ([]report.MatterRef, error) {
+		ms, err := store.ListMatters(ctx, catalog.MatterFilter{Center: center, Status: catalog.StatusActive})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]report.MatterRef, len(ms))
+		for i, m := range ms {
+			out[i] = report.MatterRef{Code: m.Code, Name: m.Name, Sector: m.Sector}
+		}
+		return out, nil
+	}
 }
