@@ -77,6 +77,7 @@ type hotlineRequest struct {
 	CallerName  string `json:"caller_name"`
 	CallerPhone string `json:"caller_phone"`
 	Case        string `json:"case"`
+	Sector      string `json:"sector"`
 	Text        string `json:"text"`
 }
 
@@ -88,7 +89,7 @@ func handleComplaintHotline(cs *complaint.Service) fiber.Handler {
 			return err
 		}
 		k, err := cs.EnterHotline(c.UserContext(), complaintStaffer(c), complaint.HotlineRequest{
-			CallerName: req.CallerName, CallerPhone: req.CallerPhone, Case: req.Case, Text: req.Text})
+			CallerName: req.CallerName, CallerPhone: req.CallerPhone, Case: req.Case, Sector: req.Sector, Text: req.Text})
 		if err != nil {
 			return err
 		}

@@ -45,6 +45,8 @@ func PageRoutes(app *fiber.App, d PageDeps) error {
 	app.Get("/console/cases/:id/acceptance", p.handleCaseNotice(true))
 	// 咨询与投诉: replies, held messages, FAQs and complaints.
 	app.Get("/console/service", p.handleService())
+	// 报表: 日通报、月汇总 with charts, 周抽查 with marks.
+	app.Get("/console/reports", p.handleReports())
 	return nil
 }
 
@@ -61,7 +63,7 @@ type consolePages struct {
 
 func newConsolePages(d PageDeps) (*consolePages, error) {
 	p := &consolePages{d: d, views: map[string]*template.Template{}}
-	for _, name := range []string{"login", "home", "cases", "notice", "service"} {
+	for _, name := range []string{"login", "home", "cases", "notice", "service", "reports"} {
 		t, err := template.New("layout.html").ParseFS(assets.FS,
 			"templates/console/layout.html", "templates/console/"+name+".html")
 		if err != nil {
@@ -121,6 +123,10 @@ type consoleView struct {
 	CanCases     bool
 	// CaseNotice is the printable notice of a case page.
 	CaseNotice *noticeView
+	// CanReports links to 报表, for supervisors and administrators (the
+	// roles the report API admits); Report is that page's periods.
+	CanReports bool
+	Report     *reportView
 }
 
 // loginNotices are the messages the script may ask the login page to show
@@ -185,7 +191,8 @@ func (p *consolePages) handleHome() fiber.Handler {
 		}
 		v := consoleView{Title: "工作台首页", Staff: viewStaff(st), CenterName: st.Center, IsAdmin: st.HasRole(identity.RoleAdmin),
 			IsClerk: st.HasRole(identity.RoleClerk), CanAudit: st.HasRole(identity.RoleAdmin) || st.HasRole(identity.RoleSupervisor),
-			CanSetPriority: st.HasRole(identity.RoleClerk) || st.HasRole(identity.RoleSupervisor), CanCases: worksCases(st)}
+			CanSetPriority: st.HasRole(identity.RoleClerk) || st.HasRole(identity.RoleSupervisor), CanCases: worksCases(st),
+			CanReports: readsReports(st)}
 		ce, err := p.d.Catalog.Center(c.UserContext(), st.Center)
 		switch {
 		case err == nil:

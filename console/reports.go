@@ -8,6 +8,7 @@ import (
 	"github.com/banhao/banhao/internal/apperr"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/report"
+	"github.com/banhao/banhao/internal/web"
 )
 
 // xlsxType is the media type of an Excel workbook.
@@ -80,6 +81,34 @@ func handleReportSpotCheck(rs *report.Service) fiber.Handler {
 			return err
 		}
 		return c.JSON(sc)
+	}
+}
+
+// markRequest is a supervisor's verdict on one spot-check item.
+type markRequest struct {
+	Week    string `json:"week"`
+	Kind    string `json:"kind"`
+	ID      string `json:"id"`
+	Verdict string `json:"verdict"`
+	Note    string `json:"note"`
+}
+
+func handleReportMark(rs *report.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		center, err := reportCenter(c)
+		if err != nil {
+			return err
+		}
+		var req markRequest
+		if err := web.DecodeJSON(c, &req); err != nil {
+			return err
+		}
+		m, err := rs.SaveMark(c.UserContext(), report.Mark{Center: center, Week: req.Week, Kind: req.Kind, ID: req.ID,
+			Verdict: req.Verdict, Note: req.Note, By: staffOf(c).ID})
+		if err != nil {
+			return err
+		}
+		return c.JSON(m)
 	}
 }
 

@@ -132,7 +132,7 @@ func handleSatisfaction(rs *review.Service) fiber.Handler {
 
 // inviteAfter runs the rest of the chain and, when it succeeded, invites
 // the citizen to rate the event named by the route parameter param (a
-// completed ticket, a concluded case): the invitation and its reminder
+// completed ticket, a concluded case, an answered consultation): the invitation and its reminder
 // three days later go through the outbox. Review.Invite skips events not
 // finished, so it may follow any action on them.
 func inviteAfter(rs *review.Service, kind review.EventKind, param string) fiber.Handler {

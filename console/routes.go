@@ -15,6 +15,7 @@ import (
 	"github.com/banhao/banhao/internal/complaint"
 	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/delivery"
+	"github.com/banhao/banhao/internal/idempotency"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/report"
@@ -48,6 +49,8 @@ type Deps struct {
 	Printing     *printing.Service
 	// WindowPrinters are the windows' network printers, by window ID.
 	WindowPrinters printing.Printers
+	// Keys makes POSTs retryable with an Idempotency-Key; nil leaves them not.
+	Keys *idempotency.Service
 	// Review runs the rectification of bad reviews (差评整改) and the
 	// satisfaction rates (好差评).
 	Review *review.Service
@@ -65,6 +68,8 @@ func Routes(app fiber.Router, d Deps) {
 	app.Post("/api/v1/staff/login", web.LoginLimiter(d.LoginsPerMinute), handleLogin(ids, d.SecureCookies))
 
 	staff := app.Group("/api/v1/staff", requireStaff(ids))
+	// A retried POST with the same Idempotency-Key gets the first answer.
+	staff.Use(web.Idempotent(d.Keys, nil))
 	staff.Post("/logout", handleLogout(ids))
 	staff.Get("/me", handleMe())
 	staff.Post("/password", handlePassword(ids))
@@ -142,12 +147,13 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/reports/monthly", reports, handleReportMonthly(d.Reports, false))
 	staff.Get("/reports/monthly.xlsx", reports, handleReportMonthly(d.Reports, true))
 	staff.Get("/reports/spot-check", reports, handleReportSpotCheck(d.Reports))
+	staff.Post("/reports/spot-check/marks", reports, handleReportMark(d.Reports))
 
 	// 网上咨询 and 投诉: the services check center, sectors and the
 	// handler or supervisor themselves.
 	staff.Get("/consultations", caseStaff, handleConsultWorklist(d.Consult))
 	staff.Get("/consultations/:id", caseStaff, handleConsultStaffGet(d.Consult))
-	staff.Post("/consultations/:id/reply", caseStaff, handleConsultReply(d.Consult))
+	staff.Post("/consultations/:id/reply", caseStaff, inviteAfter(d.Review, review.EventConsultation, "id"), handleConsultReply(d.Consult))
 	staff.Post("/consultations/:id/messages/:n/release", caseStaff, handleConsultReview(d.Consult, true))
 	staff.Post("/consultations/:id/messages/:n/reject", caseStaff, handleConsultReview(d.Consult, false))
 	staff.Post("/consultations/:id/faq", caseStaff, handleConsultFAQ(d.Consult))

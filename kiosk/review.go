@@ -46,6 +46,37 @@ func handleKioskEvaluation(ks *identity.Kiosks, rs *review.Service) fiber.Handle
 	}
 }
 
+// pendingView is one event of the 待评价 list.
+type pendingView struct {
+	EventKind  review.EventKind `json:"event_kind"`
+	EventID    string           `json:"event_id"`
+	KindLabel  string           `json:"kind_label"`
+	Title      string           `json:"title"`
+	FinishedAt string           `json:"finished_at"`
+}
+
+// handleKioskEvaluationPending lists 待评价 for the card holder: their
+// finished service events of the last 30 days not rated yet, latest first.
+func handleKioskEvaluationPending(ks *identity.Kiosks, rs *review.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := cardPerson(c, ks)
+		if err != nil {
+			return err
+		}
+		list, err := rs.Pending(c.UserContext(), review.Rater{Holders: []string{p.Holder}})
+		if err != nil {
+			return err
+		}
+		items := make([]pendingView, len(list))
+		for i, ev := range list {
+			items[i] = pendingView{EventKind: ev.Kind, EventID: ev.ID, KindLabel: ev.Kind.Label(), Title: ev.Title,
+				FinishedAt: web.RFC3339China(ev.FinishedAt)}
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.JSON(fiber.Map{"items": items, "next": ""})
+	}
+}
+
 // padView is the evaluation pad's page: the kiosk view and its window.
 type padView struct {
 	view

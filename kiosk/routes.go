@@ -21,6 +21,7 @@ import (
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/complaint"
 	"github.com/banhao/banhao/internal/consult"
+	"github.com/banhao/banhao/internal/idempotency"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/review"
@@ -52,6 +53,8 @@ type Deps struct {
 	Printing *printing.Service
 	// VerificationsPerMinute caps certificate verifications per address.
 	VerificationsPerMinute int
+	// Keys makes POSTs retryable with an Idempotency-Key; nil leaves them not.
+	Keys *idempotency.Service
 	// Review takes ratings (好差评) at kiosks and on the windows' evaluation pads.
 	Review *review.Service
 	// Consult takes questions (网上咨询) from the card holder.
@@ -132,6 +135,9 @@ func Routes(app *fiber.App, d Deps) error {
 	app.Get("/verify", verifyLimit, vp.handle())
 
 	api := app.Group("/api/v1/kiosk", requireKiosk(d.Kiosks))
+	// A retried POST with the same Idempotency-Key gets the first answer;
+	// keys are the kiosk's and, with a card in, the card session's.
+	api.Use(web.Idempotent(d.Keys, func(c *fiber.Ctx) string { return c.Get(HeaderCardSession) }))
 	api.Post("/heartbeat", handleHeartbeat(d.Kiosks))
 	api.Post("/card-sessions", handleCardSessionStart(d.Kiosks))
 	api.Get("/card-sessions/current", handleCardSessionGet(d.Kiosks))
@@ -151,5 +157,6 @@ func Routes(app *fiber.App, d Deps) error {
 	api.Get("/print-jobs/:id/pdf", handlePrintJobPDF(d.Kiosks, d.Printing))
 	api.Post("/print-jobs/:id/result", handlePrintJobResult(d.Printing))
 	api.Post("/evaluations", handleKioskEvaluation(d.Kiosks, d.Review))
+	api.Get("/evaluations/pending", handleKioskEvaluationPending(d.Kiosks, d.Review))
 	return nil
 }

@@ -36,8 +36,10 @@ func (p *pages) parseServicePages() error {
 	return nil
 }
 
-// handleRatePage serves 服务评价: the card holder's concluded cases, each
-// rated with the evaluation pad's five faces and their words.
+// handleRatePage serves 服务评价: the card holder's services not rated yet
+// (待评价: served tickets, concluded cases, answered questions, delivered
+// certificates), each rated with the evaluation pad's five faces and
+// their words.
 func (p *pages) handleRatePage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ce, _, err := p.center(c.UserContext())

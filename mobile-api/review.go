@@ -29,6 +29,36 @@ func handleEvaluationCreate(rs *review.Service) fiber.Handler {
 	}
 }
 
+// pendingView is one event of the 待评价 list.
+type pendingView struct {
+	EventKind  review.EventKind `json:"event_kind"`
+	EventID    string           `json:"event_id"`
+	KindLabel  string           `json:"kind_label"`
+	Title      string           `json:"title"`
+	FinishedAt string           `json:"finished_at"`
+}
+
+func newPendingViews(list []review.Event) []pendingView {
+	out := make([]pendingView, len(list))
+	for i, ev := range list {
+		out[i] = pendingView{EventKind: ev.Kind, EventID: ev.ID, KindLabel: ev.Kind.Label(), Title: ev.Title,
+			FinishedAt: web.RFC3339China(ev.FinishedAt)}
+	}
+	return out
+}
+
+// handleEvaluationPending lists 待评价: the citizen's finished service
+// events of the last 30 days not rated yet, latest first.
+func handleEvaluationPending(rs *review.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		list, err := rs.Pending(c.UserContext(), rater(c))
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"items": newPendingViews(list), "next": ""})
+	}
+}
+
 // handleEvaluationList lists the citizen's own evaluations, newest first.
 func handleEvaluationList(rs *review.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -41,5 +71,23 @@ func handleEvaluationList(rs *review.Service) fiber.Handler {
 			items[i] = web.NewEvaluationView(e)
 		}
 		return c.JSON(fiber.Map{"items": items, "next": ""})
+	}
+}
+
+// inviteAfter runs the rest of the chain and, when it succeeded, invites
+// the citizen to rate the event named by the route parameter param (a
+// delivered parcel): the invitation and its one reminder three days later
+// go through the outbox, once per event. Review.Invite skips events not
+// finished, so a wrong delivery code invites nobody.
+func inviteAfter(rs *review.Service, kind review.EventKind, param string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := c.Params(param)
+		if err := c.Next(); err != nil {
+			return err
+		}
+		if rs != nil && c.Response().StatusCode() < 300 {
+			rs.InviteAfter(c.UserContext(), kind, id)
+		}
+		return nil
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/banhao/banhao/internal/complaint"
 	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/delivery"
+	"github.com/banhao/banhao/internal/idempotency"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/review"
@@ -41,6 +42,8 @@ type Deps struct {
 	Consult *consult.Service
 	// Complaints runs complaints (投诉).
 	Complaints *complaint.Service
+	// Keys makes POSTs retryable with an Idempotency-Key; nil leaves them not.
+	Keys *idempotency.Service
 }
 
 // Routes registers every route of this package on app.
@@ -54,6 +57,8 @@ func Routes(app fiber.Router, d Deps) {
 
 	v1.Post("/mp/login", handleMPLogin(d.Citizens))
 	mp := v1.Group("/mp", requireCitizen(d.Citizens))
+	// A retried POST with the same Idempotency-Key gets the first answer.
+	mp.Use(web.Idempotent(d.Keys, nil))
 	mp.Post("/logout", handleMPLogout(d.Citizens))
 	mp.Get("/me", handleMe(d.Citizens))
 	mp.Post("/me/real-name", handleRealName(d.Citizens))
@@ -92,17 +97,19 @@ func Routes(app fiber.Router, d Deps) {
 	mp.Post("/complaints/:id/confirm", handleComplaintConfirm(d.Complaints))
 	mp.Post("/evaluations", handleEvaluationCreate(d.Review))
 	mp.Get("/evaluations", handleEvaluationList(d.Review))
+	mp.Get("/evaluations/pending", handleEvaluationPending(d.Review))
 	// Anyone with the acceptance notice follows the case; guessing codes
 	// is slowed down per address.
 	v1.Get("/cases/lookup", web.RateLimiter(max(d.CaseLookupsPerMinute, 1), "查询过于频繁，请稍后再试"), handleCaseLookup(d.Cases))
 
 	v1.Post("/courier/login", web.LoginLimiter(d.CourierLoginsPerMinute), handleCourierLogin(d.Staff))
 	courier := v1.Group("/courier", requireCourier(d.Staff))
+	courier.Use(web.Idempotent(d.Keys, nil))
 	courier.Get("/me", handleCourierMe())
 	courier.Post("/logout", handleCourierLogout(d.Staff))
 	courier.Get("/parcels", handleCourierParcels(d.Delivery))
 	courier.Post("/parcels/:id/pickup", handleCourierPickup(d.Delivery))
-	courier.Post("/parcels/:id/deliver", handleCourierDeliver(d.Delivery))
+	courier.Post("/parcels/:id/deliver", inviteAfter(d.Review, review.EventParcel, "id"), handleCourierDeliver(d.Delivery))
 	courier.Post("/parcels/:id/fail", handleCourierFail(d.Delivery))
 	courier.Post("/parcels/:id/return", handleCourierReturn(d.Delivery))
 	// The courier's phone page.

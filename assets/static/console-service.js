@@ -309,7 +309,84 @@ async function complaintStep(e, step, body, what, field) {
   loadComplaints();
 }
 
+// ---- 录入 12345 热线投诉 ----
+
+// clearFieldErrors takes the errors shown next to the hotline form's
+// fields off, with their aria-invalid and aria-describedby.
+function clearFieldErrors(form) {
+  for (const p of form.querySelectorAll(".field-error")) {
+    const owner = form.querySelector(`[aria-describedby~="${p.id}"]`);
+    if (owner) {
+      const rest = owner.getAttribute("aria-describedby").split(" ").filter((id) => id !== p.id);
+      if (rest.length) owner.setAttribute("aria-describedby", rest.join(" "));
+      else owner.removeAttribute("aria-describedby");
+    }
+    p.remove();
+  }
+  for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+  $(form.id + "-message").hidden = true;
+}
+
+// showFieldErrors puts each of the problem's errors next to the field it
+// names and the detail (with errors of fields the form lacks) in the
+// form's alert; focus goes to the only field at fault, else the alert.
+function showFieldErrors(form, problem) {
+  const loose = [];
+  const fields = [];
+  for (const fe of problem.errors || []) {
+    const control = fe.field ? form.elements.namedItem(fe.field) : null;
+    if (!control || control instanceof RadioNodeList) {
+      loose.push(fe.message);
+      continue;
+    }
+    const id = `${form.id}-${fe.field.replace(/[^A-Za-z0-9_-]/g, "-")}-error`;
+    let p = $(id);
+    if (p) {
+      p.textContent += "；" + fe.message;
+    } else {
+      p = el("p", "field-error", fe.message);
+      p.id = id;
+      control.after(p);
+      const ids = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      control.setAttribute("aria-describedby", [id, ...ids].join(" "));
+    }
+    control.setAttribute("aria-invalid", "true");
+    if (!fields.includes(control)) fields.push(control);
+  }
+  const box = $(form.id + "-message");
+  box.textContent = [problem.detail, ...loose].filter(Boolean).join(" ");
+  box.hidden = false;
+  if (fields.length === 1 && loose.length === 0) fields[0].focus();
+  else box.focus();
+}
+
+async function enterHotline(e) {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const button = e.submitter || form.querySelector('button[type="submit"]');
+  clearFieldErrors(form);
+  $("hotline-done").hidden = true;
+  const value = (name) => form.elements.namedItem(name).value.trim();
+  const body = { caller_name: value("caller_name"), caller_phone: value("caller_phone"), case: value("case"), sector: value("sector"), text: value("text") };
+  button.setAttribute("aria-disabled", "true");
+  button.disabled = true;
+  const r = await api("POST", "/api/v1/staff/complaints", body);
+  button.disabled = false;
+  button.removeAttribute("aria-disabled");
+  if (!r.ok) {
+    if (!sessionEnded(r)) showFieldErrors(form, r.problem);
+    return;
+  }
+  form.reset();
+  const done = $("hotline-done");
+  done.textContent = `已录入，转“${sectorName(r.data.sector)}”办理。`;
+  done.hidden = false;
+  done.focus();
+  loadComplaints();
+}
+
 if (root) {
+  $("hotline-form").addEventListener("submit", enterHotline);
   $("consult-refresh").addEventListener("click", loadThreads);
   $("thread-close").addEventListener("click", () => {
     $("thread").hidden = true;

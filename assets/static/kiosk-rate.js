@@ -1,22 +1,28 @@
 // 服务评价 (/kiosk/rate): with the citizen's ID card in the reader, the
-// card holder's concluded cases (GET /api/v1/kiosk/cases, 已办结 and 不予
-// 许可) are offered as large choices; the chosen one is rated with the
-// evaluation pad's five large faces and their words (POST
-// /api/v1/kiosk/evaluations with the card session). A case already rated
-// is refused by the server (already_rated) and the page says so. Taking
-// the card out clears the page.
+// card holder's services of the last 30 days not rated yet (待评价: GET
+// /api/v1/kiosk/evaluations/pending — served queue tickets, concluded
+// cases, answered questions, delivered certificates) are offered as large
+// choices; the chosen one is rated with the evaluation pad's five large
+// faces and their words (POST /api/v1/kiosk/evaluations with the card
+// session) and then leaves the list. One rated elsewhere meanwhile is
+// refused by the server (already_rated): the page says so and drops it.
+// Taking the card out clears the page.
 import { call, hideProblem, problemOf, readCard, showProblem, watchCard } from "/static/kiosk-queue-view.js";
 
 const $ = (id) => document.getElementById(id);
 
 const titles = {
-  already_rated: "这件办件已经评价过了，谢谢您",
+  already_rated: "这次服务已经评价过了，谢谢您",
   event_not_finished: "办理尚未完成，完成后再评价",
-  not_your_event: "只能评价本人的办件",
+  not_your_event: "只能评价本人办理的服务",
   unauthorized: "请重新刷身份证",
 };
 
-const finished = new Set(["approved", "denied"]);
+// finishedLabel is "11月25日 09:30" in China's time, from RFC 3339.
+function finishedLabel(s) {
+  const m = /^\d{4}-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(s || "");
+  return m ? `${Number(m[1])}月${Number(m[2])}日 ${m[3]}:${m[4]}` : "";
+}
 
 const root = $("rate");
 if (root) init(root);
@@ -43,14 +49,26 @@ function init(root) {
     chosen = null;
   }
 
-  function choose(k, button) {
-    chosen = k;
+  function choose(ev, button) {
+    chosen = { ev, button };
     for (const b of list.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b === button));
-    $("rate-event-name").textContent = `“${k.matter_name}”`;
+    $("rate-event-name").textContent = `“${ev.title}”`;
     thanks.hidden = true;
     hideProblem();
     facesBox.hidden = false;
     facesBox.scrollIntoView({ block: "nearest" });
+  }
+
+  // drop takes the chosen service off the list once it is rated.
+  function drop() {
+    if (!chosen) return;
+    chosen.button.remove();
+    chosen = null;
+    facesBox.hidden = true;
+    const left = list.querySelectorAll("button.rate-event").length;
+    events.hidden = left === 0;
+    empty.hidden = left > 0;
+    root.dataset.state = left > 0 ? "listed" : "done";
   }
 
   async function refresh() {
@@ -71,27 +89,35 @@ function init(root) {
       return;
     }
     needCard.hidden = true;
-    state.textContent = `${card.holder.name_masked}，您好：请选择要评价的办件。`;
+    state.textContent = `${card.holder.name_masked}，您好：请选择要评价的服务。`;
     const token = card.token;
-    const r = await call("GET", "/api/v1/kiosk/cases", undefined, token);
+    const r = await call("GET", "/api/v1/kiosk/evaluations/pending", undefined, token);
     if (token !== card.token) return;
     if (!(r.res && r.res.ok && r.data)) {
       showProblem(problemOf(r, titles));
       return;
     }
-    const done = (r.data.items || []).filter((k) => finished.has(k.state)).slice(0, 5);
-    for (const k of done) {
+    const items = r.data.items || [];
+    for (const ev of items) {
       const b = document.createElement("button");
       b.type = "button";
       b.className = "button rate-event";
-      b.dataset.id = k.id;
+      b.dataset.kind = ev.event_kind;
+      b.dataset.id = ev.event_id;
       b.setAttribute("aria-pressed", "false");
-      b.textContent = `${k.matter_name}（${k.state_label}，办件编号 ${k.number}）`;
-      b.addEventListener("click", () => choose(k, b));
+      const title = document.createElement("span");
+      title.className = "rate-event-title";
+      title.textContent = `${ev.kind_label}：${ev.title}`;
+      const when = document.createElement("span");
+      when.className = "rate-event-when";
+      const at = finishedLabel(ev.finished_at);
+      when.textContent = at ? `办结于 ${at}` : "";
+      b.append(title, when);
+      b.addEventListener("click", () => choose(ev, b));
       list.append(b);
     }
-    events.hidden = done.length === 0;
-    empty.hidden = done.length > 0;
+    events.hidden = items.length === 0;
+    empty.hidden = items.length > 0;
     root.dataset.state = "listed";
   }
 
@@ -103,17 +129,21 @@ function init(root) {
       thanks.hidden = true;
       for (const x of faces) x.setAttribute("aria-disabled", "true");
       const token = card.token;
-      const r = await call("POST", "/api/v1/kiosk/evaluations", { event_kind: "case", event_id: chosen.id, level: Number(f.dataset.level) }, token);
+      const ev = chosen.ev;
+      const r = await call("POST", "/api/v1/kiosk/evaluations", { event_kind: ev.event_kind, event_id: ev.event_id, level: Number(f.dataset.level) }, token);
       for (const x of faces) x.removeAttribute("aria-disabled");
       busy = false;
       if (token !== card.token) return;
       if (r.res && r.res.ok) {
-        thanks.textContent = `感谢您的评价：${r.data.level_label}！`;
+        drop();
+        thanks.textContent = `感谢您对“${ev.title}”的评价：${r.data.level_label}！`;
         thanks.hidden = false;
         thanks.focus();
         return;
       }
-      showProblem(problemOf(r, titles));
+      const p = problemOf(r, titles);
+      if (p && p.code === "already_rated") drop();
+      showProblem(p);
     });
   }
 

@@ -26,9 +26,12 @@ type config struct {
 	DataDir       string
 	MongoURI      string
 	MongoDatabase string
-	DataKey       string
-	WeChatAppID   string
-	WeChatSecret  string
+	// MongoStatusReads is the read preference of the lobby board's and
+	// the ticket status's polls (mongo.Options.StatusReads).
+	MongoStatusReads string
+	DataKey          string
+	WeChatAppID      string
+	WeChatSecret     string
 	// PprofAddr, if set, serves Go's profiler there (e.g. 127.0.0.1:6060).
 	PprofAddr string
 	// Queue and Booking are the lobby's rules: calls before a ticket is
@@ -127,28 +130,29 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 
 	c := config{
-		Addr:            env("ADDR", ":8080"),
-		DataDir:         env("DATA_DIR", "data"),
-		MongoURI:        secret("MONGODB_URI"),
-		MongoDatabase:   env("MONGODB_DATABASE", "banhao"),
-		Dev:             envBool("DEV", false),
-		DataKey:         secret("DATA_KEY"),
-		SigningKeys:     secret("SIGNING_KEYS"),
-		PublicURL:       env("PUBLIC_URL", "http://localhost:8080"),
-		WeChatAppID:     env("WECHAT_APPID", ""),
-		WeChatSecret:    secret("WECHAT_SECRET"),
-		Seed:            envBool("SEED", true),
-		Synchronous:     env("SQLITE_SYNCHRONOUS", "FULL"),
-		BodyLimit:       envInt("BODY_LIMIT", 1<<20),
-		RequestTimeout:  envDur("REQUEST_TIMEOUT", 10*time.Second),
-		ShutdownTimeout: envDur("SHUTDOWN_TIMEOUT", 15*time.Second),
-		CatalogRefresh:  envDur("CATALOG_REFRESH", 30*time.Second),
-		KioskCenter:     env("KIOSK_CENTER", ""),
-		KioskIdleReset:  envDur("KIOSK_IDLE_RESET", 90*time.Second),
-		LoginsPerMinute: envInt("LOGINS_PER_MINUTE", 10),
-		LogLevel:        env("LOG_LEVEL", "info"),
-		LogFormat:       env("LOG_FORMAT", "auto"),
-		PprofAddr:       env("PPROF_ADDR", ""),
+		Addr:             env("ADDR", ":8080"),
+		DataDir:          env("DATA_DIR", "data"),
+		MongoURI:         secret("MONGODB_URI"),
+		MongoDatabase:    env("MONGODB_DATABASE", "banhao"),
+		MongoStatusReads: env("MONGODB_STATUS_READS", "primary"),
+		Dev:              envBool("DEV", false),
+		DataKey:          secret("DATA_KEY"),
+		SigningKeys:      secret("SIGNING_KEYS"),
+		PublicURL:        env("PUBLIC_URL", "http://localhost:8080"),
+		WeChatAppID:      env("WECHAT_APPID", ""),
+		WeChatSecret:     secret("WECHAT_SECRET"),
+		Seed:             envBool("SEED", true),
+		Synchronous:      env("SQLITE_SYNCHRONOUS", "FULL"),
+		BodyLimit:        envInt("BODY_LIMIT", 1<<20),
+		RequestTimeout:   envDur("REQUEST_TIMEOUT", 10*time.Second),
+		ShutdownTimeout:  envDur("SHUTDOWN_TIMEOUT", 15*time.Second),
+		CatalogRefresh:   envDur("CATALOG_REFRESH", 30*time.Second),
+		KioskCenter:      env("KIOSK_CENTER", ""),
+		KioskIdleReset:   envDur("KIOSK_IDLE_RESET", 90*time.Second),
+		LoginsPerMinute:  envInt("LOGINS_PER_MINUTE", 10),
+		LogLevel:         env("LOG_LEVEL", "info"),
+		LogFormat:        env("LOG_FORMAT", "auto"),
+		PprofAddr:        env("PPROF_ADDR", ""),
 	}
 
 	fs := flag.NewFlagSet("banhao", flag.ContinueOnError)
@@ -318,6 +322,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		errs = append(errs, errors.New("MongoDB URI must start with mongodb:// or mongodb+srv://"))
+	}
+	switch c.MongoStatusReads {
+	case "primary", "secondaryPreferred", "nearest":
+	default:
+		errs = append(errs, fmt.Errorf("BANHAO_MONGODB_STATUS_READS must be primary, secondaryPreferred or nearest, not %q", c.MongoStatusReads))
 	}
 	if e, err := parseExpress(getenv); err != nil {
 		errs = append(errs, err)

@@ -159,6 +159,50 @@ func TestBrowserConsoleService(t *testing.T) {
 			saveDeskScreenshot(t, b, filepath.Join(shots, "console-service-complaint.png"))
 			checkAxe(t, b, "decided complaint")
 		}},
+		{"a 12345 hotline complaint is refused field by field, then entered", func(t *testing.T) {
+			fieldError := func(t *testing.T, name, want string) {
+				t.Helper()
+				id := "hotline-form-" + name + "-error"
+				d.waitFor(t, "the error next to "+name, `(e => !!e && e.innerText.includes(`+jsString(want)+`))(document.getElementById(`+jsString(id)+`))`)
+				ok := get(t, b, "read "+name+"'s marks", chromedp.Evaluate[bool](`(c => c.getAttribute("aria-invalid") === "true" && c.getAttribute("aria-describedby").split(" ").includes(`+jsString(id)+`) && c.nextElementSibling.id === `+jsString(id)+`)(document.querySelector('#hotline-form [name="`+name+`"]'))`))
+				if !ok {
+					t.Errorf("%s is not marked invalid with its error next to it", name)
+				}
+			}
+			d.fill(t, "#hotline-phone", "<script>")
+			d.click(t, `#hotline-form button[type="submit"]`)
+			fieldError(t, "text", "")
+			checkAxe(t, b, "hotline form refused")
+			d.fill(t, "#hotline-text", "来电反映：<b>税务窗口</b>中午无人值守")
+			d.click(t, `#hotline-form button[type="submit"]`)
+			fieldError(t, "caller_phone", "电话号码格式不正确")
+			if d.visible(t, "#hotline-form-text-error") {
+				t.Error("the text's error stays once the text is given")
+			}
+			d.fill(t, "#hotline-phone", "0543-1234567")
+			d.fill(t, "#hotline-case", "HM0000000000")
+			d.click(t, `#hotline-form button[type="submit"]`)
+			fieldError(t, "case", "没有这个办件")
+			d.fill(t, "#hotline-case", "")
+			d.fill(t, "#hotline-name", "王小明")
+			b.do(t, "choose the tax sector", chromedp.SetValue(chromedp.CSS("#hotline-sector"), "tax"))
+			d.click(t, `#hotline-form button[type="submit"]`)
+			d.panelSays(t, "hotline-done", "已录入")
+			if d.visible(t, "#hotline-form-message") || d.visible(t, "#hotline-form .field-error") {
+				t.Error("errors stay after the complaint was entered")
+			}
+			if v := get(t, b, "read the text box", chromedp.Evaluate[string](`document.getElementById("hotline-text").value`)); v != "" {
+				t.Errorf("the form keeps %q after entering", v)
+			}
+			hrow := `#complaint-list tr[data-id]`
+			d.waitFor(t, "the hotline complaint is listed", `[...document.querySelectorAll(`+jsString(hrow)+`)].some(r => r.innerText.includes("12345热线") && r.innerText.includes("税务窗口"))`)
+			cells := get(t, b, "read the row", chromedp.Evaluate[[]string](`[...[...document.querySelectorAll(`+jsString(hrow)+`)].find(r => r.innerText.includes("12345热线")).cells].map(c => c.innerText.trim())`))
+			if len(cells) != 5 || !strings.Contains(cells[0], "<b>税务窗口</b>") || cells[1] != "12345热线" || cells[2] == "hotline-12345" || cells[3] == "" {
+				t.Errorf("hotline complaint row = %q", cells)
+			}
+			saveDeskScreenshot(t, b, filepath.Join(shots, "console-service-hotline.png"))
+			checkAxe(t, b, "hotline complaint entered")
+		}},
 	}
 	walk(t, b, "咨询与投诉 page", serviceRefusals, started, steps)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/internal/wechat/wechattest"
 )
 
@@ -125,10 +126,17 @@ func TestConsultationFromQuestionToFAQ(t *testing.T) {
 	if code != 200 || !strings.Contains(body, th.ID) {
 		t.Fatalf("fund worklist: %d %s", code, body)
 	}
+	outbox := s.dlOutbox(t)
+	wantNotInvited(t, outbox, review.EventConsultation, th.ID)
 	code, _, body = s.do(t, http.MethodPost, "/api/v1/staff/consultations/"+th.ID+"/reply", fund, strings.NewReader(`{"text":"不需要房东签字，带租赁合同即可。"}`))
 	th = decodeThread(t, code, body, 200)
 	if th.State != "answered" || th.ReplyDue != nil || th.Messages[1].StaffID == "" {
 		t.Fatalf("replied: %s", body)
+	}
+	// The first answer invites the citizen to rate the consultation.
+	first := wantInvitedOnce(t, s, outbox, review.EventConsultation, th.ID)
+	if !strings.HasPrefix(first.To, "citizen:") {
+		t.Fatalf("invitation to rate the answer goes to %q", first.To)
 	}
 	// The citizen's view does not name the staff member.
 	code, _, body = s.do(t, http.MethodGet, path, alice, nil)
@@ -152,6 +160,10 @@ func TestConsultationFromQuestionToFAQ(t *testing.T) {
 	wantProblem(t, code, ctype, body, 409, "consultation_state", "")
 	code, _, body = s.do(t, http.MethodPost, "/api/v1/staff/consultations/"+th.ID+"/reply", fund, strings.NewReader(`{"text":"发票请到税务服务窗口办理。"}`))
 	decodeThread(t, code, body, 200)
+	// A second answer invites no more.
+	if again := wantInvitedOnce(t, s, outbox, review.EventConsultation, th.ID); !again.CreatedAt.Equal(first.CreatedAt) {
+		t.Fatalf("invitation queued again: %+v, first %+v", again, first)
+	}
 	code, _, body = s.do(t, http.MethodPost, path+"/confirm", alice, nil)
 	if th = decodeThread(t, code, body, 200); th.State != "closed" || th.ClosedBy != "confirmed" {
 		t.Fatalf("confirmed: %s", body)
@@ -298,6 +310,16 @@ func TestComplaints(t *testing.T) {
 	}
 	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/complaints", hot, strings.NewReader(`{"caller_phone":"<b>1</b>","text":"x"}`))
 	wantProblem(t, code, ctype, body, 400, "invalid_input", "caller_phone")
+	// The caller names a sector: it goes there; an unknown sector or case
+	// number is refused by field.
+	code, _, body = s.do(t, http.MethodPost, "/api/v1/staff/complaints", hot, strings.NewReader(`{"sector":"tax","text":"税务窗口中午无人"}`))
+	if ts := decodeComplaint(t, code, body, 201); ts.Sector != "tax" || ts.Source != "hotline_12345" {
+		t.Fatalf("hotline entry for a sector: %s", body)
+	}
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/complaints", hot, strings.NewReader(`{"sector":"astrology","text":"x"}`))
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "sector")
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/complaints", hot, strings.NewReader(`{"case":"HM0000000000","text":"x"}`))
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "case")
 	code, _, body = s.do(t, http.MethodPost, "/api/v1/staff/complaints/"+h.ID+"/decide", chief, strings.NewReader(`{"decision":"来电人无法联系，已核实空调修复。"}`))
 	if h = decodeComplaint(t, code, body, 200); h.State != "closed" || h.ClosedBy != "supervisor" || h.Caller.Masked {
 		t.Fatalf("decided: %s", body)

@@ -13,6 +13,7 @@ import (
 	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/express/expresstest"
 	"github.com/banhao/banhao/internal/notify"
+	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/internal/sqlite"
 )
 
@@ -247,6 +248,7 @@ func TestDeliveryFromLabelToCode(t *testing.T) {
 	if pr := wantProblem(t, code, ctype, body, 422, "delivery_code_wrong", "code"); !strings.Contains(pr.Detail, "还可尝试 4 次") {
 		t.Fatalf("wrong code: %s", body)
 	}
+	wantNotInvited(t, outbox, review.EventParcel, p.ID)
 	code, _, body = s.do(t, http.MethodPost, "/api/v1/courier/parcels/"+p.ID+"/fail", zhao, strings.NewReader(`{"reason":"收件人不在家"}`))
 	if got := decodeParcel(t, code, body, http.StatusOK); got.Status != "failed_attempt" || got.TriesLeft != 4 {
 		t.Fatalf("failed attempt: %s", body)
@@ -256,6 +258,25 @@ func TestDeliveryFromLabelToCode(t *testing.T) {
 	code, _, body = s.do(t, http.MethodPost, "/api/v1/courier/parcels/"+p.ID+"/deliver", zhao, strings.NewReader(`{"code":"`+deliveryCode+`"}`))
 	if got := decodeParcel(t, code, body, http.StatusOK); got.Status != "delivered" {
 		t.Fatalf("delivery: %s", body)
+	}
+	// Delivered: the citizen is invited to rate the delivery, once; a
+	// second delivery of the same parcel is refused and invites nobody.
+	if inv := wantInvitedOnce(t, s, outbox, review.EventParcel, p.ID); !strings.HasPrefix(inv.To, "citizen:") {
+		t.Fatalf("invitation to rate the delivery goes to %q", inv.To)
+	}
+	if code, _, body = s.do(t, http.MethodPost, "/api/v1/courier/parcels/"+p.ID+"/deliver", zhao, strings.NewReader(`{"code":"`+deliveryCode+`"}`)); code < 400 {
+		t.Fatalf("second delivery: %d %s", code, body)
+	}
+	wantInvitedOnce(t, s, outbox, review.EventParcel, p.ID)
+	// 待评价: the delivery, then the case, with the tracking number; not Bob's.
+	code, _, body = s.do(t, http.MethodGet, "/api/v1/mp/evaluations/pending", alice, nil)
+	if pl := decodePending(t, code, body); pl.keys() != "parcel:"+p.ID+",case:"+c.ID || !strings.Contains(pl.Items[0].Title, p.Tracking) ||
+		pl.Items[0].KindLabel != "证照寄送" || !strings.Contains(pl.Items[1].Title, c.Number) {
+		t.Fatalf("alice's pending after delivery: %s", body)
+	}
+	code, _, body = s.do(t, http.MethodGet, "/api/v1/mp/evaluations/pending", bob, nil)
+	if pl := decodePending(t, code, body); pl.keys() != "" {
+		t.Fatalf("bob's pending: %s", body)
 	}
 
 	// The citizen saw every state: in the parcel's timeline and in WeChat.

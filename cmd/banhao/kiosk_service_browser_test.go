@@ -178,22 +178,52 @@ func TestBrowserKioskService(t *testing.T) {
 }
 
 // TestBrowserKioskRate walks 服务评价 with 张三丰's ID card: the page asks
-// for the card, then offers his approved no-crime-record case; touching
-// it shows the pad's five large faces with their words; 满意 rates it, and
-// a second touch is refused as already rated, in large Chinese.
+// for the card, then offers his services to rate (待评价): the queue
+// ticket just served at a window and his approved no-crime-record case;
+// touching the ticket shows the pad's five large faces with their words;
+// 满意 rates it and it leaves the list; the case is rated next, and the
+// list is then empty. Rating a service rated elsewhere meanwhile is
+// refused as already rated, in large Chinese, and drops it too.
 func TestBrowserKioskRate(t *testing.T) {
 	requireChromium(t)
 	started := time.Now()
 	env, skew := devClock(t, atWednesday9)
 	srv := startServer(t, env)
-	kc := registerKiosk(t, srv, srv.admin(t))
+	admin := srv.admin(t)
+	kc := registerKiosk(t, srv, admin)
 	kc.skew = skew
 	_, number := issueNoCrimeRecord(t, srv)
+
+	// 张三丰 takes a tax ticket with his card and is served at 3号窗口.
+	_, _, body := srv.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"3号窗口","sectors":["tax"]}`))
+	var w struct{ ID string }
+	json.Unmarshal([]byte(body), &w)
+	kc.session = startCard(t, kc, aliceCard)
+	code, _, body := kc.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"tax"}`)
+	kc.session = ""
+	var tk struct{ ID, Number string }
+	if code != 201 || json.Unmarshal([]byte(body), &tk) != nil {
+		t.Fatalf("take: %d %s", code, body)
+	}
+	srv.createStaff(t, "clerk", "clerk")
+	clerk := srv.login(t, "clerk", testPassword)
+	srv.signIn(t, clerk, w.ID)
+	if code, _, body := srv.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil); code != 200 {
+		t.Fatalf("call: %d %s", code, body)
+	}
+	if code, _, body := srv.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/tickets/"+tk.ID+"/complete", clerk,
+		strings.NewReader(`{"matters":["hm-tax-invoice"]}`)); code != 200 {
+		t.Fatalf("complete: %d %s", code, body)
+	}
 
 	b := newBrowser(t)
 	kioskBrowserClock(t, b, skew)
 	k := kioskTab{b: b, srv: srv}
 	shots := screenshotDir(t)
+	offered := func(t *testing.T) []string {
+		t.Helper()
+		return get(t, b, "read the offered services", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#rate-event-list button.rate-event")].map(e => e.dataset.kind + ":" + e.dataset.id)`))
+	}
 	steps := []browserStep{
 		{"服务评价 from the home page asks for the card", func(t *testing.T) {
 			k.open(t, "/kiosk/")
@@ -205,13 +235,21 @@ func TestBrowserKioskRate(t *testing.T) {
 			checkReadable(t, b, "服务评价 without a card")
 			checkAxe(t, b, "服务评价 without a card")
 		}},
-		{"with the card the concluded case is offered with five faces", func(t *testing.T) {
+		{"with the card the served ticket and the concluded case are offered", func(t *testing.T) {
 			k.setCard(t, startCard(t, kc, aliceCard))
-			k.waitFor(t, "the case is offered", `!!document.querySelector("button.rate-event")`, 10*time.Second)
-			if got := k.text(t, "#rate-event-list"); !strings.Contains(got, number) || !strings.Contains(got, "无犯罪记录") {
-				t.Errorf("offered cases = %q", got)
+			k.waitFor(t, "the services are offered", `document.querySelectorAll("button.rate-event").length === 2`, 10*time.Second)
+			list := offered(t)
+			if len(list) != 2 || list[0] != "ticket:"+tk.ID || !strings.HasPrefix(list[1], "case:") {
+				t.Fatalf("offered = %q", list)
 			}
-			k.click(t, "button.rate-event")
+			got := k.text(t, "#rate-event-list")
+			if !strings.Contains(got, "窗口办理") || !strings.Contains(got, "排队号 "+tk.Number) || !strings.Contains(got, number) || !strings.Contains(got, "无犯罪记录") {
+				t.Errorf("offered services = %q", got)
+			}
+			saveScreenshot(t, b, filepath.Join(shots, "kiosk-rate-pending.png"))
+			checkReadable(t, b, "服务评价 list")
+			checkAxe(t, b, "服务评价 list")
+			k.click(t, `button.rate-event[data-kind="ticket"]`)
 			k.waitFor(t, "the faces show", `document.getElementById("rate-faces").checkVisibility()`, 10*time.Second)
 			words := get(t, b, "read the faces", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#rate-faces .pad-word")].map(e => e.innerText.trim())`))
 			if strings.Join(words, "|") != "非常满意|满意|基本满意|不满意|非常不满意" {
@@ -220,20 +258,43 @@ func TestBrowserKioskRate(t *testing.T) {
 			checkReadable(t, b, "服务评价 faces")
 			checkAxe(t, b, "服务评价 faces")
 		}},
-		{"满意 rates the case once", func(t *testing.T) {
+		{"满意 rates the served ticket, which leaves the list", func(t *testing.T) {
 			k.click(t, `#rate-faces button[data-level="4"]`)
 			k.waitFor(t, "the thanks show", `document.getElementById("rate-thanks").checkVisibility()`, 10*time.Second)
-			if got := k.text(t, "#rate-thanks"); !strings.Contains(got, "满意") {
+			if got := k.text(t, "#rate-thanks"); !strings.Contains(got, "满意") || !strings.Contains(got, tk.Number) {
 				t.Errorf("thanks = %q", got)
+			}
+			if list := offered(t); len(list) != 1 || !strings.HasPrefix(list[0], "case:") {
+				t.Errorf("offered after rating = %q", list)
+			}
+			if k.visible(t, "#rate-faces") {
+				t.Error("the faces stay after rating")
 			}
 			saveScreenshot(t, b, filepath.Join(shots, "kiosk-rate-thanks.png"))
 			checkAxe(t, b, "rated")
+			// The ticket is rated, as the window's clerk's.
+			code, _, body := srv.do(t, http.MethodGet, "/api/v1/staff/satisfaction?by=window", clerk, nil)
+			if code != 200 || !strings.Contains(body, `"key":"`+w.ID+`"`) {
+				t.Errorf("satisfaction: %d %s", code, body)
+			}
+		}},
+		{"a service rated elsewhere meanwhile is refused and dropped", func(t *testing.T) {
+			alice := srv.mpLogin(t, "alice")
+			list := offered(t)
+			caseID := strings.TrimPrefix(list[0], "case:")
+			if code, _, body := srv.do(t, http.MethodPost, "/api/v1/mp/evaluations", alice,
+				strings.NewReader(`{"event_kind":"case","event_id":"`+caseID+`","level":5}`)); code != 201 {
+				t.Fatalf("rate in the mini-program: %d %s", code, body)
+			}
+			k.click(t, `button.rate-event[data-kind="case"]`)
+			k.waitFor(t, "the faces show", `document.getElementById("rate-faces").checkVisibility()`, 10*time.Second)
 			k.click(t, `#rate-faces button[data-level="5"]`)
 			k.waitFor(t, "the refusal shows", `document.getElementById("problem").checkVisibility()`, 10*time.Second)
-			if title, _ := k.readProblem(t); title != "这件办件已经评价过了，谢谢您" {
-				t.Errorf("second rating refusal = %q", title)
+			if title, _ := k.readProblem(t); title != "这次服务已经评价过了，谢谢您" {
+				t.Errorf("refusal = %q", title)
 			}
-			checkAxe(t, b, "rated twice")
+			k.waitFor(t, "the list is empty", `document.getElementById("rate-empty").checkVisibility()`, 10*time.Second)
+			checkAxe(t, b, "nothing left to rate")
 		}},
 	}
 	walk(t, b, "kiosk 服务评价", regexp.MustCompile(`Failed to load resource: the server responded with a status of 409`), started, steps)

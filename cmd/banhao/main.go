@@ -33,6 +33,7 @@ import (
 	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/deadline"
 	"github.com/banhao/banhao/internal/delivery"
+	"github.com/banhao/banhao/internal/idempotency"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/mongo"
 	"github.com/banhao/banhao/internal/notify"
@@ -77,19 +78,25 @@ type stores struct {
 	parcels  delivery.Store
 	prints   printing.PrintStore
 	reviews  review.Store
+	// keys remembers Idempotency-Keys and their responses.
+	keys idempotency.Store
 	// consult and complaints keep 网上咨询 threads (with FAQs) and 投诉.
 	consult    consult.Store
 	complaints complaint.Store
-	// reports reads the events the supervisors' reports count.
-	reports report.Source
-	ping    func(context.Context) error
-	close   func() error
-	desc    string
+	// reports reads the events the supervisors' reports count and
+	// keeps the spot-check marks.
+	reports interface {
+		report.Source
+		report.MarkStore
+	}
+	ping  func(context.Context) error
+	close func() error
+	desc  string
 }
 
 func openStores(ctx context.Context, cfg config) (*stores, error) {
 	if cfg.MongoURI != "" {
-		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase)
+		db, err := mongo.OpenWith(ctx, mongo.Options{URI: cfg.MongoURI, Database: cfg.MongoDatabase, StatusReads: cfg.MongoStatusReads})
 		if err != nil {
 			return nil, err
 		}
@@ -111,6 +118,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			parcels:    mongo.NewParcelStore(db),
 			prints:     mongo.NewPrintStore(db),
 			reviews:    mongo.NewReviewStore(db),
+			keys:       mongo.NewIdempotencyStore(db),
 			consult:    mongo.NewConsultStore(db),
 			complaints: mongo.NewComplaintStore(db),
 			reports:    mongo.NewReportStore(db),
@@ -152,6 +160,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		parcels:    sqlite.NewParcelStore(db),
 		prints:     sqlite.NewPrintStore(db),
 		reviews:    sqlite.NewReviewStore(db),
+		keys:       sqlite.NewIdempotencyStore(db),
 		consult:    sqlite.NewConsultStore(db),
 		complaints: sqlite.NewComplaintStore(db),
 		reports:    sqlite.NewReportStore(db),
@@ -190,12 +199,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) > 0 && args[0] == "admin" {
 		return runAdmin(ctx, args[1:], getenv, stdout)
 	}
+	if len(args) > 0 && args[0] == "backup" {
+		return runBackup(ctx, args[1:], getenv, stdout)
+	}
+	if len(args) > 0 && args[0] == "restore" {
+		return runRestore(ctx, args[1:], getenv, stdout)
+	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := newLogger(cfg, stdout)
 
+	if cfg.MongoURI == "" {
+		// One server per embedded store; a restore waits for it to stop.
+		unlock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	st, err := openStores(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -369,6 +392,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		})
 	}()
 
+	keySweep := make(chan struct{})
+	go func() {
+		defer close(keySweep)
+		refreshLoop(bg, 10*time.Minute, log, "idempotency key sweep", func(ctx context.Context) error {
+			n, err := svc.keys.Sweep(ctx)
+			if n > 0 {
+				log.Info("expired idempotency keys deleted", "count", n)
+			}
+			return err
+		})
+	}()
+
 	if cfg.PprofAddr != "" {
 		go servePprof(bg, cfg.PprofAddr, log)
 	}
@@ -391,6 +426,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	<-noShows
 	<-rectifications
 	<-quiet
+	<-keySweep
 	<-issued
 	<-dispatched
 	<-sent
@@ -415,6 +451,8 @@ type services struct {
 	printing *printing.Service
 	// review runs 好差评 and the rectification of bad reviews.
 	review *review.Service
+	// keys makes creating POSTs retryable (Idempotency-Key).
+	keys *idempotency.Service
 	// consult runs 网上咨询 (and its FAQs); complaints runs 投诉.
 	consult    *consult.Service
 	complaints *complaint.Service
@@ -496,7 +534,7 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 	}
 	prints := printing.NewService(lib, signing, pdfs, st.prints, al, log, now, cals.Location(), cfg.PublicURL,
 		printing.WithHandovers(handovers{st.cases}))
-	events := reviewEvents{queue: st.queue, cases: st.cases, parcels: st.parcels, consult: st.consult, loc: cals.Location(), now: now}
+	events := reviewEvents{queue: st.queue, cases: st.cases, parcels: st.parcels, consult: st.consult, catalog: cat, loc: cals.Location(), now: now}
 	reviews := review.NewService(st.reviews, events, al, log, now, review.Config{
 		Calendar: func() deadline.Calendar { return cals.Book() }, RectifyDays: cfg.Cases.RectifyDays,
 		Notifier: outbox, LastServed: events.LastServed,
@@ -505,8 +543,9 @@ func newServices(cfg config, st *stores, keys *seal.Keyring, log *slog.Logger) (
 	return &services{
 		consult:    consults,
 		complaints: complaints,
-		reports:    report.NewService(st.reports, cals.Location(), activeMatters(st.catalog)),
+		reports:    report.NewService(st.reports, cals.Location(), activeMatters(st.catalog)).WithMarks(st.reports, al, log, now),
 		review:     reviews,
+		keys:       idempotency.NewService(st.keys, log, now, idempotency.Config{}),
 		cases: cases.NewService(st.cases, st.files, cat, al, log, now, cases.Config{
 			Calendar: func() deadline.Calendar { return cals.Book() }, WarnAt: cfg.Cases.WarnAt, SupplyDays: cfg.Cases.SupplyDays,
 			MaxFileSize: cfg.Cases.MaxFileSize, Certificates: lib, Authorizer: ids, Notifier: outbox, Issuer: lib,
@@ -592,20 +631,20 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Queue: svc.queue, Cases: svc.cases, Staff: svc.identity,
 		CourierLoginsPerMinute: cfg.LoginsPerMinute, CaseLookupsPerMinute: cfg.Cases.LookupsPerMinute, Delivery: svc.delivery,
-		Review: svc.review, Consult: svc.consult, Complaints: svc.complaints})
+		Review: svc.review, Consult: svc.consult, Complaints: svc.complaints, Keys: svc.keys})
 	console.Routes(app, console.Deps{
 		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens, Queue: svc.queue, Calendars: svc.calendar,
 		Cases: svc.cases, SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute, Delivery: svc.delivery,
 		Certificates: svc.ecerts, Printing: svc.printing, WindowPrinters: windowPrinters(cfg),
 		Review: svc.review, Consult: svc.consult, Complaints: svc.complaints,
-		Reports: svc.reports,
+		Reports: svc.reports, Keys: svc.keys,
 	})
 	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat, Cases: svc.cases}); err != nil {
 		return nil, err
 	}
 	if err := kiosk.Routes(app, kiosk.Deps{Catalog: cat, Kiosks: svc.kiosks, Queue: svc.queue, Cases: svc.cases, Center: cfg.KioskCenter, IdleReset: cfg.KioskIdleReset, Dev: cfg.Dev, Log: log,
 		Printing: svc.printing, VerificationsPerMinute: cfg.VerificationsPerMinute, Review: svc.review,
-		Consult: svc.consult, Complaints: svc.complaints}); err != nil {
+		Consult: svc.consult, Complaints: svc.complaints, Keys: svc.keys}); err != nil {
 		return nil, err
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/kiosk/", fiber.StatusFound) })

@@ -75,4 +75,34 @@ func TestMonthlyReportExcel(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"kind":"ticket"`) || !strings.Contains(body, tk.ID) {
 		t.Errorf("spot check: %d %s", code, body)
 	}
+
+	// 周抽查: the supervisor marks the served ticket 有问题; a clerk may not.
+	mark := `{"week":"2026-W48","kind":"ticket","id":"` + tk.ID + `","verdict":"problem","note":"未一次告知所需材料"}`
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/reports/spot-check/marks", clerk, strings.NewReader(mark))
+	wantProblem(t, code, ctype, body, 403, "forbidden", "")
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/reports/spot-check/marks", super,
+		strings.NewReader(`{"week":"2026-W48","kind":"ticket","id":"`+tk.ID+`","verdict":"bad"}`))
+	wantProblem(t, code, ctype, body, 400, "invalid_input", "verdict")
+	// An item the week did not draw cannot be marked.
+	code, ctype, body = s.do(t, http.MethodPost, "/api/v1/staff/reports/spot-check/marks", super,
+		strings.NewReader(`{"week":"2026-W47","kind":"ticket","id":"`+tk.ID+`","verdict":"ok"}`))
+	wantProblem(t, code, ctype, body, 422, "not_in_sample", "")
+	if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/reports/spot-check/marks", super, strings.NewReader(mark)); code != 200 {
+		t.Fatalf("mark: %d %s", code, body)
+	}
+	code, _, body = s.do(t, http.MethodGet, "/api/v1/staff/reports/spot-check?week=2026-W48", super, nil)
+	var sc struct {
+		Items []struct {
+			ID   string
+			Mark *struct{ Verdict, Note, By string }
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &sc); code != 200 || err != nil {
+		t.Fatalf("spot check: %d %v %s", code, err, body)
+	}
+	for _, it := range sc.Items {
+		if it.ID == tk.ID && (it.Mark == nil || it.Mark.Verdict != "problem" || it.Mark.Note != "未一次告知所需材料" || it.Mark.By == "") {
+			t.Errorf("mark of %s: %+v", tk.ID, it.Mark)
+		}
+	}
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -198,4 +200,181 @@ func TestBadReviewRectificationLoop(t *testing.T) {
 	}
 	code, ctype, body = s.do(t, http.MethodGet, "/api/v1/staff/satisfaction?by=colour", clerk, nil)
 	wantProblem(t, code, ctype, body, 400, "invalid_input", "by")
+}
+
+// wantInvitedOnce checks that the outbox holds exactly one invitation to
+// rate the event, to a citizen, with its one reminder, and returns it.
+func wantInvitedOnce(t *testing.T, s *server, outbox notify.Store, kind review.EventKind, id string) notify.Message {
+	t.Helper()
+	inv, err := outbox.GetMessage(t.Context(), review.InviteMessageID(kind, id))
+	if err != nil || inv.Kind != notify.KindReviewInvite || inv.To == "" || inv.Data["id"] != id || inv.Data["event"] != string(kind) {
+		t.Fatalf("invitation to rate %s %s: %+v, %v", kind, id, inv, err)
+	}
+	if _, err := outbox.GetMessage(t.Context(), review.ReminderMessageID(kind, id)); err != nil {
+		t.Fatalf("reminder to rate %s %s: %v", kind, id, err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(s.getenv("BANHAO_DATA_DIR"), "banhao.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM outbox WHERE kind = ? AND not_before <= created_at AND data LIKE ?`,
+		string(notify.KindReviewInvite), `%"`+id+`"%`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d invitations to rate %s %s, want 1", n, kind, id)
+	}
+	return inv
+}
+
+// wantNotInvited checks that the outbox holds no invitation to rate the event.
+func wantNotInvited(t *testing.T, outbox notify.Store, kind review.EventKind, id string) {
+	t.Helper()
+	if m, err := outbox.GetMessage(t.Context(), review.InviteMessageID(kind, id)); err == nil {
+		t.Fatalf("invitation to rate %s %s before it finished: %+v", kind, id, m)
+	}
+}
+
+// pendingList is the 待评价 list as the tests read it.
+type pendingList struct {
+	Items []struct {
+		EventKind  string `json:"event_kind"`
+		EventID    string `json:"event_id"`
+		KindLabel  string `json:"kind_label"`
+		Title      string `json:"title"`
+		FinishedAt string `json:"finished_at"`
+	} `json:"items"`
+}
+
+// keys lists the items as kind:id, in order.
+func (p pendingList) keys() string {
+	out := make([]string, len(p.Items))
+	for i, it := range p.Items {
+		out[i] = it.EventKind + ":" + it.EventID
+	}
+	return strings.Join(out, ",")
+}
+
+func decodePending(t *testing.T, code int, body string) pendingList {
+	t.Helper()
+	if code != http.StatusOK {
+		t.Fatalf("pending: %d %s", code, body)
+	}
+	var p pendingList
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		t.Fatalf("pending: %v %s", err, body)
+	}
+	return p
+}
+
+// TestPendingEvaluations is 待评价: a citizen's finished, unrated events
+// of every kind, at a kiosk with the ID card and in the mini-program;
+// another citizen's never listed; a rated event leaves the list.
+func TestPendingEvaluations(t *testing.T) {
+	env, skew := devClock(t, atWednesday9)
+	s := startServer(t, env)
+	admin := s.admin(t)
+	_, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows", admin, strings.NewReader(`{"name":"3号窗口","sectors":["tax"]}`))
+	var w struct{ ID string }
+	json.Unmarshal([]byte(body), &w)
+	k := registerKiosk(t, s, admin)
+	k.skew = skew
+	aliceCardSession, bobCardSession := startCard(t, k, aliceCard), startCard(t, k, bobCard)
+	take := func(session string) string {
+		t.Helper()
+		k.session = session
+		defer func() { k.session = "" }()
+		code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/tickets", `{"sector":"tax"}`)
+		if code != 201 {
+			t.Fatalf("take: %d %s", code, body)
+		}
+		var tk struct{ ID string }
+		json.Unmarshal([]byte(body), &tk)
+		return tk.ID
+	}
+	alicesTicket, bobsTicket, waiting := take(aliceCardSession), take(bobCardSession), ""
+	s.createStaff(t, "clerk", "clerk")
+	clerk := s.login(t, "clerk", testPassword)
+	s.signIn(t, clerk, w.ID)
+	for _, id := range []string{alicesTicket, bobsTicket} {
+		if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/call-next", clerk, nil); code != 200 || !strings.Contains(body, id) {
+			t.Fatalf("call: %d %s", code, body)
+		}
+		if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/windows/"+w.ID+"/tickets/"+id+"/complete", clerk,
+			strings.NewReader(`{"matters":["hm-tax-invoice"]}`)); code != 200 {
+			t.Fatalf("complete: %d %s", code, body)
+		}
+	}
+	// Alice's next ticket is not served yet: not rateable.
+	waiting = take(aliceCardSession)
+
+	// Alice asks in the mini-program (bound to her real name); the
+	// answer makes the consultation rateable.
+	alice, bob := s.mpLogin(t, "alice"), s.mpLogin(t, "bob")
+	s.bindRealName(t, alice, "张三丰", aliceID)
+	code, _, body := s.do(t, http.MethodPost, "/api/v1/mp/consultations", alice, strings.NewReader(`{"center":"hm","text":"周六上班吗？"}`))
+	th := decodeThread(t, code, body, 201)
+	conv := s.createSectorStaff(t, "conv1", "clerk", "convenience")
+	if code, _, body := s.do(t, http.MethodPost, "/api/v1/staff/consultations/"+th.ID+"/reply", conv, strings.NewReader(`{"text":"周六上午上班。"}`)); code != 200 {
+		t.Fatalf("reply: %d %s", code, body)
+	}
+
+	kioskPending := func(session string) pendingList {
+		t.Helper()
+		k.session = session
+		defer func() { k.session = "" }()
+		code, _, body := k.do(t, http.MethodGet, "/api/v1/kiosk/evaluations/pending", "")
+		return decodePending(t, code, body)
+	}
+	mpPending := func(token string) pendingList {
+		t.Helper()
+		code, _, body := s.do(t, http.MethodGet, "/api/v1/mp/evaluations/pending", token, nil)
+		return decodePending(t, code, body)
+	}
+
+	// At the kiosk, Alice's card: her served ticket and her answered
+	// question (asked as herself by real name); newest first.
+	p := kioskPending(aliceCardSession)
+	if got, want := p.keys(), "consultation:"+th.ID+",ticket:"+alicesTicket; got != want {
+		t.Fatalf("alice's pending at the kiosk %s, want %s", got, want)
+	}
+	if it := p.Items[1]; it.KindLabel != "窗口办理" || !strings.Contains(it.Title, "发票领用 · 排队号 ") || it.FinishedAt == "" {
+		t.Fatalf("ticket item: %+v", it)
+	}
+	if it := p.Items[0]; it.KindLabel != "咨询" || !strings.Contains(it.Title, "周六上班吗") {
+		t.Fatalf("consultation item: %+v", it)
+	}
+	for _, it := range p.Items {
+		if it.EventID == bobsTicket || it.EventID == waiting {
+			t.Fatalf("listed %s for alice", it.EventID)
+		}
+	}
+	// The same in the mini-program; Bob sees none of it, his card only his ticket.
+	if got := mpPending(alice).keys(); got != p.keys() {
+		t.Fatalf("alice's pending in the mini-program %s, want %s", got, p.keys())
+	}
+	if got := mpPending(bob).keys(); got != "" {
+		t.Fatalf("bob's pending in the mini-program: %s", got)
+	}
+	if got := kioskPending(bobCardSession).keys(); got != "ticket:"+bobsTicket {
+		t.Fatalf("bob's pending at the kiosk: %s", got)
+	}
+	// Without a card: refused.
+	code, ctype, body := k.do(t, http.MethodGet, "/api/v1/kiosk/evaluations/pending", "")
+	wantProblem(t, code, ctype, body, 401, "unauthorized", "")
+
+	// Rating the ticket at the kiosk takes it off both lists.
+	k.session = aliceCardSession
+	if code, _, body := k.do(t, http.MethodPost, "/api/v1/kiosk/evaluations", `{"event_kind":"ticket","event_id":"`+alicesTicket+`","level":5}`); code != 201 {
+		t.Fatalf("rate: %d %s", code, body)
+	}
+	k.session = ""
+	if got := kioskPending(aliceCardSession).keys(); got != "consultation:"+th.ID {
+		t.Fatalf("alice's pending after rating: %s", got)
+	}
+	if got := mpPending(alice).keys(); got != "consultation:"+th.ID {
+		t.Fatalf("alice's mini-program pending after rating: %s", got)
+	}
 }

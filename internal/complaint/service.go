@@ -28,9 +28,11 @@ type Matters interface {
 	Center(ctx context.Context, code string) (catalog.Center, error)
 }
 
-// Cases finds the case a complaint is about.
+// Cases finds the case a complaint is about: by ID, or by the number on
+// its notices, which is what a hotline caller reads out.
 type Cases interface {
 	GetCase(ctx context.Context, id string) (cases.Case, error)
+	GetCaseByNumber(ctx context.Context, number string) (cases.Case, error)
 }
 
 // Sealer seals personal data at rest (*seal.Keyring).
@@ -283,8 +285,12 @@ func (s *Service) File(ctx context.Context, p Person, source Source, req FileReq
 type HotlineRequest struct {
 	CallerName  string
 	CallerPhone string
-	Case        string
-	Text        string
+	// Case is the case's ID or number (办件编号), optional.
+	Case string
+	// Sector is the sector code the complaint is about, optional; the
+	// case's sector comes first.
+	Sector string
+	Text   string
 }
 
 var phonePattern = regexp.MustCompile(`^[0-9-]{5,20}$`)
@@ -306,14 +312,31 @@ func (s *Service) EnterHotline(ctx context.Context, st Staffer, req HotlineReque
 		return Complaint{}, apperr.Fields(apperr.FieldError{Field: "caller_phone", Message: "电话号码格式不正确"})
 	}
 	c := Complaint{Source: SourceHotline, Text: text, EnteredBy: st.ID}
-	if req.Case != "" {
-		if err := s.route(ctx, &c, FileRequest{Case: req.Case}, nil); err != nil {
+	caseRef := strings.TrimSpace(req.Case)
+	if len(caseRef) > 100 {
+		return Complaint{}, apperr.Fields(apperr.FieldError{Field: "case", Message: "没有这个办件"})
+	}
+	if caseRef != "" {
+		if k, err := s.cases.GetCaseByNumber(ctx, strings.ToUpper(caseRef)); err == nil {
+			caseRef = k.ID
+		} else if !apperr.Is(err, apperr.NotFound) {
+			return Complaint{}, err
+		}
+	}
+	switch {
+	case caseRef != "":
+		if err := s.route(ctx, &c, FileRequest{Case: caseRef}, nil); err != nil {
 			return Complaint{}, err
 		}
 		if c.Center != st.Center {
 			return Complaint{}, apperr.Fields(apperr.FieldError{Field: "case", Message: "没有这个办件"})
 		}
-	} else {
+	case strings.TrimSpace(req.Sector) != "":
+		c.Center = st.Center
+		if err := s.route(ctx, &c, FileRequest{Center: st.Center, Sector: strings.TrimSpace(req.Sector)}, nil); err != nil {
+			return Complaint{}, err
+		}
+	default:
 		c.Center = st.Center
 		if c.Sector, err = s.sectorLike(ctx, st.Center, "12345", "综合便民"); err != nil {
 			return Complaint{}, err

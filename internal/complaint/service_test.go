@@ -177,6 +177,8 @@ func TestHotlineComplaintCallerHidden(t *testing.T) {
 		"bad phone": {CallerPhone: "<script>", Text: "x"},
 		"too long":  {Text: strings.Repeat("长", complaint.MaxTextRunes+1)},
 		"blank":     {Text: " "},
+		"no sector": {Sector: "astrology", Text: "x"},
+		"no case":   {Case: "HM0000000000", Text: "x"},
 	} {
 		if _, err := o.svc.EnterHotline(ctx, hotline, req); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("%s: %v", name, err)
@@ -196,5 +198,26 @@ func TestGeneralComplaintGoesToTheConvenienceDesk(t *testing.T) {
 	list, err := o.svc.Worklist(t.Context(), chief)
 	if err != nil || len(list) != 1 {
 		t.Errorf("supervisor worklist %v %v", list, err)
+	}
+}
+
+func TestHotlineComplaintRouting(t *testing.T) {
+	o := newOffice(t)
+	ctx := t.Context()
+	c, err := o.svc.EnterHotline(ctx, hotline, complaint.HotlineRequest{Sector: "tax", Text: "发票窗口态度差"})
+	if err != nil || c.Sector != "tax" || c.Center != "hm" || c.Case != "" {
+		t.Fatalf("by sector: %+v %v", c, err)
+	}
+	k := cases.Case{ID: "cs-hot", Number: "HM2611230001", Center: "hm", Sector: "housing-fund", Matter: "hm-gjj-withdraw-rent",
+		Applicant: "id:alice", State: cases.StateAccepted, CreatedAt: o.now, UpdatedAt: o.now, Rev: 1}
+	if err := o.cases.CreateCase(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"HM2611230001", "hm2611230001", "cs-hot"} {
+		// The case's sector comes before the sector named.
+		c, err = o.svc.EnterHotline(ctx, hotline, complaint.HotlineRequest{Case: ref, Sector: "tax", Text: "办件超期"})
+		if err != nil || c.Case != "cs-hot" || c.Sector != "housing-fund" {
+			t.Fatalf("by case %s: %+v %v", ref, c, err)
+		}
 	}
 }

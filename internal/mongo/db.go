@@ -22,6 +22,8 @@ import (
 type DB struct {
 	client *mongodrv.Client
 	db     *mongodrv.Database
+	// status is the read preference of status reads; see Options.StatusReads.
+	status *readpref.ReadPref
 }
 
 // Options configures OpenWith.
@@ -33,6 +35,28 @@ type Options struct {
 	// MaxPoolSize caps the client's connections per server; 0 keeps the
 	// driver's default. Tests against the embedded FerretDB set it to 1.
 	MaxPoolSize uint64
+	// StatusReads is the read preference of the reads that only show a
+	// status the next poll refreshes anyway: the lobby board's recent calls
+	// and waiting counts and a ticket's "people ahead". "" or "primary"
+	// reads them from the primary like everything else; "secondaryPreferred"
+	// or "nearest" move that polling off the primary of a replica set, at
+	// most 90 s stale (the driver's smallest maxStaleness). Every other
+	// read stays on the primary: a citizen must see the ticket just taken.
+	StatusReads string
+}
+
+// statusReadPref parses Options.StatusReads.
+func statusReadPref(mode string) (*readpref.ReadPref, error) {
+	stale := readpref.WithMaxStaleness(90 * time.Second)
+	switch mode {
+	case "", "primary":
+		return readpref.Primary(), nil
+	case "secondaryPreferred":
+		return readpref.SecondaryPreferred(stale), nil
+	case "nearest":
+		return readpref.Nearest(stale), nil
+	}
+	return nil, fmt.Errorf("mongo: status reads must be primary, secondaryPreferred or nearest, not %q", mode)
 }
 
 // Open connects to the database with the driver's default pool; see OpenWith.
@@ -48,6 +72,10 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 	if o.Database == "" {
 		return nil, errors.New("mongo: open: no database name")
 	}
+	status, err := statusReadPref(o.StatusReads)
+	if err != nil {
+		return nil, err
+	}
 	co := options.Client().ApplyURI(o.URI).SetWriteConcern(writeconcern.Majority())
 	if o.MaxPoolSize > 0 {
 		co.SetMaxPoolSize(o.MaxPoolSize)
@@ -56,7 +84,7 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mongo: connect: %w", err)
 	}
-	d := &DB{client: client, db: client.Database(o.Database)}
+	d := &DB{client: client, db: client.Database(o.Database), status: status}
 	if err := d.Ping(ctx); err != nil {
 		_ = client.Disconnect(ctx)
 		return nil, err
@@ -92,7 +120,7 @@ type collectionIndexes struct {
 
 // allIndexes lists the indexes of every area; a new area appends its own.
 func allIndexes() [][]collectionIndexes {
-	return [][]collectionIndexes{catalogIndexes(), identityIndexes(), citizenIndexes(), auditIndexes(), kioskIndexes(), queueIndexes(), appointmentIndexes(), outboxIndexes(), caseIndexes(), certificateIndexes(), parcelIndexes(), reviewIndexes(), consultIndexes(), complaintIndexes()}
+	return [][]collectionIndexes{catalogIndexes(), identityIndexes(), citizenIndexes(), auditIndexes(), kioskIndexes(), queueIndexes(), appointmentIndexes(), outboxIndexes(), caseIndexes(), certificateIndexes(), parcelIndexes(), reviewIndexes(), consultIndexes(), complaintIndexes(), reportIndexes(), idempotencyIndexes()}
 }
 
 func (d *DB) createIndexes(ctx context.Context) error {
@@ -127,4 +155,12 @@ func utcTimes(ts ...*time.Time) {
 	for _, t := range ts {
 		*t = t.UTC()
 	}
+}
+
+// statusPref is the read preference of status reads, primary when unset.
+func (d *DB) statusPref() *readpref.ReadPref {
+	if d.status == nil {
+		return readpref.Primary()
+	}
+	return d.status
 }

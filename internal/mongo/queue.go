@@ -89,6 +89,13 @@ func queueIndexes() []collectionIndexes {
 				},
 				Options: options.Index().SetName("finished"),
 			},
+			{
+				// ServedTickets: a holder's latest completions.
+				Keys: bson.D{
+					{Key: "holder", Value: 1}, {Key: "status", Value: 1}, {Key: "finished_at", Value: -1},
+				},
+				Options: options.Index().SetName("holder_finished"),
+			},
 		}},
 	}
 }
@@ -119,8 +126,10 @@ func queueIndexes() []collectionIndexes {
 //   - ClaimNext is one findOneAndUpdate on a waiting ticket, so two
 //     windows never call one ticket.
 type QueueStore struct {
-	windows  *mongodrv.Collection
-	tickets  *mongodrv.Collection
+	windows *mongodrv.Collection
+	tickets *mongodrv.Collection
+	// board reads tickets for the status polls, with DB.status.
+	board    *mongodrv.Collection
 	counters *mongodrv.Collection
 	holds    *mongodrv.Collection
 }
@@ -132,6 +141,7 @@ func NewQueueStore(db *DB) *QueueStore {
 	return &QueueStore{
 		windows:  db.db.Collection(windowsColl),
 		tickets:  db.db.Collection(ticketsColl),
+		board:    db.db.Collection(ticketsColl, options.Collection().SetReadPreference(db.statusPref())),
 		counters: db.db.Collection(ticketCountersColl),
 		holds:    db.db.Collection(ticketHoldsColl),
 	}
@@ -478,7 +488,7 @@ func (s *QueueStore) CountAhead(ctx context.Context, t queue.Ticket) (int, error
 			bson.D{{Key: "rank", Value: r}, {Key: "taken_at", Value: taken}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: t.Seq}}}},
 		}},
 	}
-	n, err := s.tickets.CountDocuments(ctx, filter)
+	n, err := s.board.CountDocuments(ctx, filter)
 	if err != nil {
 		return 0, fmt.Errorf("mongo: count ahead of %s: %w", t.ID, err)
 	}
@@ -604,7 +614,7 @@ func (s *QueueStore) RecentCalls(ctx context.Context, center, day string, limit 
 		{Key: "called_at", Value: bson.D{{Key: "$gt", Value: time.Time{}}}},
 	}
 	opts := options.Find().SetSort(bson.D{{Key: "called_at", Value: -1}, {Key: "seq", Value: -1}}).SetLimit(int64(limit))
-	docs, err := findAll[ticketDoc](ctx, s.tickets, filter, opts)
+	docs, err := findAll[ticketDoc](ctx, s.board, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mongo: recent calls of %s on %s: %w", center, day, err)
 	}
@@ -625,12 +635,12 @@ func (s *QueueStore) WaitingCounts(ctx context.Context, center, day string) (map
 		{Key: "status", Value: string(queue.StatusWaiting)},
 	}
 	var sectors []string
-	if err := s.tickets.Distinct(ctx, "sector", waiting).Decode(&sectors); err != nil {
+	if err := s.board.Distinct(ctx, "sector", waiting).Decode(&sectors); err != nil {
 		return nil, fmt.Errorf("mongo: waiting counts of %s on %s: %w", center, day, err)
 	}
 	out := make(map[string]int, len(sectors))
 	for _, sec := range sectors {
-		n, err := s.tickets.CountDocuments(ctx, append(waiting[:len(waiting):len(waiting)], bson.E{Key: "sector", Value: sec}))
+		n, err := s.board.CountDocuments(ctx, append(waiting[:len(waiting):len(waiting)], bson.E{Key: "sector", Value: sec}))
 		if err != nil {
 			return nil, fmt.Errorf("mongo: waiting counts of %s on %s in %s: %w", center, day, sec, err)
 		}
@@ -739,6 +749,26 @@ func (s *QueueStore) ServiceTimes(ctx context.Context, center, sector string, si
 		if t := d.ticket(); !t.CalledAt.IsZero() {
 			out = append(out, t.FinishedAt.Sub(t.CalledAt))
 		}
+	}
+	return out, nil
+}
+
+// ServedTickets implements queue.Store.
+func (s *QueueStore) ServedTickets(ctx context.Context, holder string, since time.Time, limit int) ([]queue.Ticket, error) {
+	if holder == "" {
+		return []queue.Ticket{}, nil
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "finished_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit))
+	docs, err := findAll[ticketDoc](ctx, s.tickets, bson.D{
+		{Key: "holder", Value: holder}, {Key: "status", Value: string(queue.StatusDone)},
+		{Key: "finished_at", Value: bson.D{{Key: "$gte", Value: since.UTC().Truncate(time.Millisecond)}}},
+	}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: served tickets: %w", err)
+	}
+	out := make([]queue.Ticket, len(docs))
+	for i, d := range docs {
+		out[i] = d.ticket()
 	}
 	return out, nil
 }

@@ -23,6 +23,7 @@ type ReportStore struct {
 	cases   *mongodrv.Collection
 	evals   *mongodrv.Collection
 	tasks   *mongodrv.Collection
+	marks   *mongodrv.Collection
 }
 
 var _ report.Source = (*ReportStore)(nil)
@@ -35,6 +36,7 @@ func NewReportStore(db *DB) *ReportStore {
 		cases:   db.db.Collection(casesColl, opts),
 		evals:   db.db.Collection(evaluationsColl, opts),
 		tasks:   db.db.Collection(rectificationsColl, opts),
+		marks:   db.db.Collection(spotMarksColl),
 	}
 }
 

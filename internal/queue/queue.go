@@ -179,6 +179,10 @@ type Store interface {
 	// finished at or after since took from their (last) call to their
 	// completion, newest first, at most limit.
 	ServiceTimes(ctx context.Context, center, sector string, since time.Time, limit int) ([]time.Duration, error)
+	// ServedTickets returns holder's done tickets finished at or after
+	// since, in any center, latest finished first, at most limit: the
+	// served tickets a citizen may still rate (好差评).
+	ServedTickets(ctx context.Context, holder string, since time.Time, limit int) ([]Ticket, error)
 }
 
 // Change is what MoveTicket does to a ticket; zero fields stay as they are.

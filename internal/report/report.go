@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/banhao/banhao/internal/apperr"
+	"github.com/banhao/banhao/internal/audit"
 	"github.com/banhao/banhao/internal/cases"
 	"github.com/banhao/banhao/internal/catalog"
 	"github.com/banhao/banhao/internal/queue"
@@ -59,6 +61,12 @@ type Service struct {
 	// SamplePerSector is how many concluded cases and how many served
 	// tickets the spot check draws per sector. Default 3.
 	SamplePerSector int
+
+	// marks, audit, log and now keep the spot-check marks (WithMarks).
+	marks MarkStore
+	audit *audit.Log
+	log   *slog.Logger
+	now   func() time.Time
 }
 
 // NewService returns a report service reading src, in the center's time
@@ -155,6 +163,8 @@ type SpotItem struct {
 	Window string    `json:"window,omitempty"`
 	Matter string    `json:"matter,omitempty"`
 	At     time.Time `json:"at"`
+	// Mark is the supervisor's last verdict on the item, if any.
+	Mark *Mark `json:"mark,omitempty"`
 }
 
 // SpotCheck is the weekly spot check (周抽查): a reproducible random
@@ -448,8 +458,21 @@ func sorted(m map[string]*Figures) []Figures {
 func (p *periodData) sectors() []Figures { return sorted(p.sector) }
 func (p *periodData) windows() []Figures { return sorted(p.window) }
 
-// SpotCheck draws the weekly spot check of center for week ("2026-W48").
+// SpotCheck draws the weekly spot check of center for week ("2026-W48"),
+// with the marks given so far.
 func (s *Service) SpotCheck(ctx context.Context, center, week string) (SpotCheck, error) {
+	sc, err := s.draw(ctx, center, week)
+	if err != nil {
+		return SpotCheck{}, err
+	}
+	if err := s.attachMarks(ctx, &sc); err != nil {
+		return SpotCheck{}, err
+	}
+	return sc, nil
+}
+
+// draw draws the sample of the spot check, without marks.
+func (s *Service) draw(ctx context.Context, center, week string) (SpotCheck, error) {
 	var y, w int
 	if n, err := fmt.Sscanf(week, "%d-W%d", &y, &w); n != 2 || err != nil || w < 1 || w > 53 {
 		return SpotCheck{}, badDate("week", "周的格式应为 2026-W48")

@@ -36,6 +36,21 @@ func (k EventKind) Valid() bool {
 	return false
 }
 
+// Label is the kind's Chinese word, as the 待评价 list shows it.
+func (k EventKind) Label() string {
+	switch k {
+	case EventTicket:
+		return "窗口办理"
+	case EventCase:
+		return "办件"
+	case EventConsultation:
+		return "咨询"
+	case EventParcel:
+		return "证照寄送"
+	}
+	return ""
+}
+
 // Levels, 1 to 5; 1 and 2 are bad reviews (差评).
 const (
 	VeryDissatisfied = 1 // 非常不满意
@@ -91,12 +106,23 @@ type Event struct {
 	// Finished: the ticket is served, the case concluded, the
 	// consultation answered, the parcel delivered.
 	Finished bool
+	// FinishedAt is when it finished, if known.
+	FinishedAt time.Time
+	// Title names the event for the citizen: the matter or sector, with
+	// the ticket number, case number, tracking number or question.
+	Title string
 }
 
 // Events finds service events; cmd/banhao implements it over the queue,
-// cases and delivery stores. An unknown event is apperr.NotFound.
+// cases, consultation and delivery stores. An unknown event is
+// apperr.NotFound.
 type Events interface {
 	Event(ctx context.Context, kind EventKind, id string) (Event, error)
+	// Finished returns the events of any of holders (the forms one
+	// citizen is known by) that finished at or after since, of every
+	// kind, at most limit of each kind; order does not matter. An
+	// event held by several of the holders comes once.
+	Finished(ctx context.Context, holders []string, since time.Time, limit int) ([]Event, error)
 }
 
 // Evaluation is one rating of one event; Kind and EventID are unique together.

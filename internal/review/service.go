@@ -350,6 +350,62 @@ func (s *Service) Mine(ctx context.Context, who Rater, limit int) ([]Evaluation,
 	return s.store.ListEvaluations(ctx, Filter{Holders: hs, Limit: limit})
 }
 
+// PendingDays is how far back the 待评价 list looks.
+const PendingDays = 30
+
+// MaxPending caps the 待评价 list.
+const MaxPending = 50
+
+// Pending is 待评价: the rater's finished events of the last PendingDays
+// days, of every kind, not rated yet, latest finished first, at most
+// MaxPending. Rating one takes it off the list.
+func (s *Service) Pending(ctx context.Context, who Rater) ([]Event, error) {
+	var hs []string
+	for _, h := range who.Holders {
+		if h != "" && !slices.Contains(hs, h) {
+			hs = append(hs, h)
+		}
+	}
+	if len(hs) == 0 {
+		return []Event{}, nil
+	}
+	since := s.now().Add(-PendingDays * 24 * time.Hour)
+	list, err := s.events.Finished(ctx, hs, since, MaxPending)
+	if err != nil {
+		return nil, fmt.Errorf("review: pending events: %w", err)
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		if !list[i].FinishedAt.Equal(list[j].FinishedAt) {
+			return list[i].FinishedAt.After(list[j].FinishedAt)
+		}
+		if list[i].Kind != list[j].Kind {
+			return list[i].Kind < list[j].Kind
+		}
+		return list[i].ID > list[j].ID
+	})
+	out := make([]Event, 0, len(list))
+	seen := map[string]bool{}
+	for _, ev := range list {
+		key := string(ev.Kind) + ":" + ev.ID
+		if seen[key] || !ev.Finished || ev.FinishedAt.Before(since) || !who.owns(ev) {
+			continue
+		}
+		seen[key] = true
+		_, err := s.store.EvaluationOf(ctx, ev.Kind, ev.ID)
+		if err == nil {
+			continue
+		}
+		if !apperr.Is(err, apperr.NotFound) {
+			return nil, fmt.Errorf("review: evaluation of %s %s: %w", ev.Kind, ev.ID, err)
+		}
+		out = append(out, ev)
+		if len(out) == MaxPending {
+			break
+		}
+	}
+	return out, nil
+}
+
 // Staffer is a staff member acting on tasks.
 type Staffer struct {
 	ID     string

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,24 @@ func (e events) Event(_ context.Context, kind review.EventKind, id string) (revi
 		return review.Event{}, apperr.New(apperr.NotFound, "no event")
 	}
 	return ev, nil
+}
+
+// Finished returns the finished events of any of holders since a time,
+// as the stores would: by holder and finish time only.
+func (e events) Finished(_ context.Context, holders []string, since time.Time, limit int) ([]review.Event, error) {
+	var out []review.Event
+	for _, ev := range e {
+		if !ev.Finished || ev.FinishedAt.Before(since) {
+			continue
+		}
+		for _, h := range holders {
+			if slices.Contains(ev.Holders, h) {
+				out = append(out, ev)
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // workdays is a calendar of Monday to Friday in China's zone.
@@ -238,5 +257,61 @@ func TestInviteAndReminder(t *testing.T) {
 	ob.sent = nil
 	if err := svc.Invite(ctx, review.EventCase, "cs1"); err != nil || len(ob.sent) != 0 {
 		t.Fatalf("invited after rating: %v %+v", err, ob.sent)
+	}
+}
+
+func TestPending(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "banhao.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	ev := events{
+		"ticket:tk1":         {Kind: review.EventTicket, ID: "tk1", Holders: []string{"id:alice"}, Finished: true, FinishedAt: ago(time.Hour), Title: "A001"},
+		"case:cs1":           {Kind: review.EventCase, ID: "cs1", Holders: []string{"id:alice", "citizen:c1"}, Finished: true, FinishedAt: ago(48 * time.Hour), Title: "营业执照"},
+		"parcel:pc1":         {Kind: review.EventParcel, ID: "pc1", Holders: []string{"id:alice", "citizen:c1"}, Finished: true, FinishedAt: ago(2 * time.Hour), Title: "SF1"},
+		"consultation:qa1":   {Kind: review.EventConsultation, ID: "qa1", Holders: []string{"", "citizen:c1"}, Finished: true, FinishedAt: ago(3 * time.Hour), Title: "租房提取"},
+		"ticket:old":         {Kind: review.EventTicket, ID: "old", Holders: []string{"id:alice"}, Finished: true, FinishedAt: ago(31 * 24 * time.Hour)},
+		"ticket:waiting":     {Kind: review.EventTicket, ID: "waiting", Holders: []string{"id:alice"}, FinishedAt: ago(time.Minute)},
+		"ticket:bobs":        {Kind: review.EventTicket, ID: "bobs", Holders: []string{"id:bob"}, Finished: true, FinishedAt: ago(time.Minute)},
+		"consultation:bobqa": {Kind: review.EventConsultation, ID: "bobqa", Holders: []string{"id:bob", "citizen:c2"}, Finished: true, FinishedAt: ago(time.Minute)},
+	}
+	svc := review.NewService(sqlite.NewReviewStore(db), ev, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now },
+		review.Config{Calendar: func() deadline.Calendar { return workdays{} }})
+	ctx := t.Context()
+	ids := func(who review.Rater) string {
+		t.Helper()
+		list, err := svc.Pending(ctx, who)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]string, len(list))
+		for i, e := range list {
+			out[i] = string(e.Kind) + ":" + e.ID
+		}
+		return strings.Join(out, ",")
+	}
+	want := "ticket:tk1,parcel:pc1,consultation:qa1,case:cs1"
+	if got := ids(alice); got != want {
+		t.Fatalf("alice's pending %s, want %s", got, want)
+	}
+	// By one form only: the mini-program account without a real name
+	// sees what it holds.
+	if got := ids(review.Rater{Holders: []string{"citizen:c1"}}); got != "parcel:pc1,consultation:qa1,case:cs1" {
+		t.Fatalf("account's pending %s", got)
+	}
+	if got := ids(review.Rater{}); got != "" {
+		t.Fatalf("nobody's pending %s", got)
+	}
+	if _, err := svc.Rate(ctx, alice, review.Rating{Kind: review.EventParcel, EventID: "pc1", Level: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(alice); got != "ticket:tk1,consultation:qa1,case:cs1" {
+		t.Fatalf("alice's pending after rating the parcel: %s", got)
+	}
+	if got := ids(review.Rater{Holders: []string{"id:bob", "citizen:c2"}}); got != "consultation:bobqa,ticket:bobs" {
+		t.Fatalf("bob's pending %s", got)
 	}
 }

@@ -402,6 +402,33 @@ var migrations = []string{
 	CREATE INDEX complaints_by_holder ON complaints (holder, created_at DESC);
 	CREATE INDEX complaints_by_citizen ON complaints (citizen, created_at DESC);
 	CREATE INDEX complaints_by_center ON complaints (center, state, due_at);`,
+	// 18: 周抽查 marks: a supervisor's last verdict on each sampled item.
+	`CREATE TABLE spot_check_marks (
+		center   TEXT NOT NULL,
+		week     TEXT NOT NULL,
+		kind     TEXT NOT NULL,
+		item     TEXT NOT NULL,
+		verdict  TEXT NOT NULL,
+		note     TEXT NOT NULL,
+		by_staff TEXT NOT NULL,
+		at       INTEGER NOT NULL,
+		PRIMARY KEY (center, week, kind, item)
+	) WITHOUT ROWID;`,
+	// 19: Idempotency-Key records: a claimed key pending while its request
+	// runs, then the response to replay; swept after a day.
+	`CREATE TABLE idempotency_keys (
+		id           TEXT PRIMARY KEY,
+		fingerprint  TEXT NOT NULL,
+		done         INTEGER NOT NULL,
+		status       INTEGER NOT NULL,
+		content_type TEXT NOT NULL,
+		body         BLOB,
+		created_ms   INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_ms);`,
+	// 20: a holder's served tickets, latest first, for the ones they may
+	// still rate (好差评's 待评价 list).
+	`CREATE INDEX tickets_served_by_holder ON tickets (holder, finished_at DESC) WHERE status = 'done';`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -326,6 +326,19 @@ func (s *QueueStore) RecentCalls(ctx context.Context, center, day string, limit 
 	return out, nil
 }
 
+// ServedTickets implements queue.Store.
+func (s *QueueStore) ServedTickets(ctx context.Context, holder string, since time.Time, limit int) ([]queue.Ticket, error) {
+	if holder == "" {
+		return []queue.Ticket{}, nil
+	}
+	out, err := queryAll(ctx, s.db, scanTicket, `SELECT `+ticketColumns+` FROM tickets WHERE holder = ? AND status = 'done' AND finished_at >= ?
+		ORDER BY finished_at DESC, id DESC LIMIT ?`, holder, ms(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: served tickets: %w", err)
+	}
+	return out, nil
+}
+
 // Waiting implements queue.Store.
 func (s *QueueStore) Waiting(ctx context.Context, center, day, sector string, limit int) ([]queue.Ticket, error) {
 	out, err := queryAll(ctx, s.db, scanTicket, `SELECT `+ticketColumns+` FROM tickets WHERE center = ? AND sector = ? AND day = ? AND status = 'waiting'

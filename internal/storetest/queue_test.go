@@ -57,6 +57,59 @@ var queueScenarios = []scenario[queue.Store]{
 	{"transfer into a sector where the holder has a ticket is refused and changes nothing", testTransferRefused},
 	{"a transfer and a take racing into one sector: the holder ends with one ticket there", testTransferTakeRace},
 	{"matters served are recorded on completion and read back", testMattersServed},
+	{"served tickets: a holder's done tickets since a time, in any center, latest first, limited", testServedTickets},
+}
+
+func testServedTickets(t *testing.T, s queue.Store) {
+	ctx := t.Context()
+	serve := func(id, center, sector, holder string, finished time.Time, done bool) {
+		t.Helper()
+		tk := ticket(id, sector, queue.PriorityNone, finished.Add(-time.Hour))
+		tk.Center, tk.Holder = center, holder
+		called(t, s, tk, "w-"+center, finished.Add(-10*time.Minute))
+		if done {
+			move(t, s, id, []queue.Status{queue.StatusCalled}, "w-"+center, queue.Change{Status: queue.StatusDone, FinishedAt: finished})
+		}
+	}
+	serve("a", "c1", "tax", "id:alice", at, true)
+	serve("b", "c2", "tax", "id:alice", at.Add(2*time.Hour), true)
+	serve("c", "c1", "business", "id:alice", at.Add(time.Hour), true)
+	serve("d", "c1", "housing", "id:bob", at.Add(3*time.Hour), true)
+	// Called, not done: not served.
+	serve("e", "c1", "social", "id:alice", at.Add(4*time.Hour), false)
+	// A walk-in without a card is nobody's.
+	serve("f", "c1", "fund", "", at.Add(5*time.Hour), true)
+
+	ids := func(list []queue.Ticket) string {
+		out := make([]string, len(list))
+		for i, tk := range list {
+			out[i] = tk.ID
+		}
+		return strings.Join(out, ",")
+	}
+	got, err := s.ServedTickets(ctx, "id:alice", at, 10)
+	must(t, "served tickets", err)
+	if ids(got) != "b,c,a" {
+		t.Errorf("alice's served tickets %s, want b,c,a", ids(got))
+	}
+	if len(got) > 0 && (got[0].Center != "c2" || got[0].Status != queue.StatusDone || !got[0].FinishedAt.Equal(stored(at.Add(2*time.Hour)))) {
+		t.Errorf("served ticket read back: %+v", got[0])
+	}
+	got, err = s.ServedTickets(ctx, "id:alice", at.Add(30*time.Minute), 10)
+	must(t, "served tickets since", err)
+	if ids(got) != "b,c" {
+		t.Errorf("alice's served tickets since +30m %s, want b,c", ids(got))
+	}
+	got, err = s.ServedTickets(ctx, "id:alice", at, 1)
+	must(t, "served tickets limited", err)
+	if ids(got) != "b" {
+		t.Errorf("alice's served tickets limit 1 %s, want b", ids(got))
+	}
+	got, err = s.ServedTickets(ctx, "", at, 10)
+	must(t, "served tickets of nobody", err)
+	if len(got) != 0 {
+		t.Errorf("nobody's served tickets: %s", ids(got))
+	}
 }
 
 func testMattersServed(t *testing.T, s queue.Store) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -28,23 +29,25 @@ type reportStores struct {
 	cases   func(context.Context, []cases.Case) error
 	evals   func(context.Context, []review.Evaluation) error
 	review  review.Store
+	marks   report.MarkStore
 }
 
 func pickReport(s stores) reportStores {
 	if s.sqlite != nil {
-		rv := sqlite.NewReviewStore(s.sqlite)
-		return reportStores{src: sqlite.NewReportStore(s.sqlite), tickets: sqlite.NewQueueStore(s.sqlite).BulkInsertTickets,
-			cases: sqlite.NewCaseStore(s.sqlite).BulkInsertCases, evals: rv.BulkInsertEvaluations, review: rv}
+		rv, rs := sqlite.NewReviewStore(s.sqlite), sqlite.NewReportStore(s.sqlite)
+		return reportStores{src: rs, tickets: sqlite.NewQueueStore(s.sqlite).BulkInsertTickets,
+			cases: sqlite.NewCaseStore(s.sqlite).BulkInsertCases, evals: rv.BulkInsertEvaluations, review: rv, marks: rs}
 	}
-	rv := mongo.NewReviewStore(s.mongo)
-	return reportStores{src: mongo.NewReportStore(s.mongo), tickets: mongo.NewQueueStore(s.mongo).BulkInsertTickets,
-		cases: mongo.NewCaseStore(s.mongo).BulkInsertCases, evals: rv.BulkInsertEvaluations, review: rv}
+	rv, rs := mongo.NewReviewStore(s.mongo), mongo.NewReportStore(s.mongo)
+	return reportStores{src: rs, tickets: mongo.NewQueueStore(s.mongo).BulkInsertTickets,
+		cases: mongo.NewCaseStore(s.mongo).BulkInsertCases, evals: rv.BulkInsertEvaluations, review: rv, marks: rs}
 }
 
 func TestReportContract(t *testing.T) {
 	runContract(t, pickReport, []scenario[reportStores]{
 		{"the daily notice and the monthly summary give the expected figures", testReportFigures},
 		{"the weekly spot check draws the same sample every time", testReportSpotCheck},
+		{"a spot-check mark is kept per center, week and item, the last one winning", testReportMarks},
 	})
 }
 
@@ -278,4 +281,37 @@ func TestReportMonthlyExcel(t *testing.T) {
 			}
 		}
 	}}})
+}
+
+func testReportMarks(t *testing.T, s reportStores) {
+	ctx := t.Context()
+	at := time.Date(2026, 11, 12, 8, 0, 0, 123e6, time.UTC)
+	for _, m := range []report.Mark{
+		{Center: "C1", Week: "2026-W45", Kind: "ticket", ID: "t1", Verdict: report.VerdictProblem, Note: "未一次告知", By: "s1", At: at},
+		{Center: "C1", Week: "2026-W45", Kind: "case", ID: "t1", Verdict: report.VerdictOK, By: "s1", At: at},
+		{Center: "C1", Week: "2026-W46", Kind: "ticket", ID: "t1", Verdict: report.VerdictOK, By: "s1", At: at},
+		{Center: "C2", Week: "2026-W45", Kind: "ticket", ID: "t1", Verdict: report.VerdictOK, By: "s9", At: at},
+		// The same item again: replaces the first mark.
+		{Center: "C1", Week: "2026-W45", Kind: "ticket", ID: "t1", Verdict: report.VerdictOK, Note: "已核实", By: "s2", At: at.Add(time.Hour)},
+	} {
+		if err := s.marks.SaveMark(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.marks.Marks(ctx, "C1", "2026-W45")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].Kind < got[j].Kind })
+	same(t, "marks", got, []report.Mark{
+		{Center: "C1", Week: "2026-W45", Kind: "case", ID: "t1", Verdict: report.VerdictOK, By: "s1", At: at},
+		{Center: "C1", Week: "2026-W45", Kind: "ticket", ID: "t1", Verdict: report.VerdictOK, Note: "已核实", By: "s2", At: at.Add(time.Hour)},
+	})
+	if !got[0].At.Equal(at) || got[0].At.Location() != time.UTC {
+		t.Errorf("time read back as %v, want %v in UTC", got[0].At, at)
+	}
+	none, err := s.marks.Marks(ctx, "C1", "2026-W47")
+	if err != nil || len(none) != 0 {
+		t.Errorf("marks of an unmarked week: %v, %v", none, err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/valyala/fasthttp"
@@ -27,7 +28,8 @@ type AppConfig struct {
 }
 
 // NewApp returns a fiber app with banhao's error handler and middleware:
-// panic recovery, request IDs, metrics, access log and request timeout.
+// panic recovery, request IDs, security headers, metrics, access log and
+// request timeout.
 func NewApp(cfg AppConfig) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName: "banhao",
@@ -51,6 +53,10 @@ func NewApp(cfg AppConfig) *fiber.App {
 		cfg.Log.Error("panic in handler", "request_id", RequestID(c), "route", routePath(c), "panic", e)
 	}}))
 	app.Use(requestid.New())
+	// Security headers on every answer (pages set their own CSP): no
+	// sniffing, no framing by other sites, no referrer, cross-origin
+	// isolation, and only the courier page's camera.
+	app.Use(helmet.New(helmet.Config{XFrameOptions: "DENY", PermissionPolicy: "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"}))
 	if cfg.Metrics != nil {
 		app.Use(cfg.Metrics.Handler())
 	}

@@ -20,8 +20,10 @@ import (
 	"github.com/banhao/banhao/internal/consult"
 	"github.com/banhao/banhao/internal/deadline"
 	"github.com/banhao/banhao/internal/delivery"
+	"github.com/banhao/banhao/internal/idempotency"
 	"github.com/banhao/banhao/internal/identity"
 	"github.com/banhao/banhao/internal/queue"
+	"github.com/banhao/banhao/internal/report"
 	"github.com/banhao/banhao/internal/review"
 	"github.com/banhao/banhao/printing"
 )
@@ -115,6 +117,11 @@ var statusOf = map[apperr.Code]int{
 	consult.CodeThreadState:      http.StatusConflict,
 	consult.CodeNoMatter:         http.StatusUnprocessableEntity,
 	complaint.CodeComplaintState: http.StatusConflict,
+
+	idempotency.CodeKeyInvalid: http.StatusBadRequest,
+	idempotency.CodeKeyReused:  http.StatusConflict,
+	idempotency.CodeInProgress: http.StatusConflict,
+	report.CodeNotInSample:     http.StatusUnprocessableEntity,
 }
 
 const (
@@ -226,6 +233,10 @@ var titles = map[apperr.Code]string{
 	review.CodeEventNotFinished: "尚未办结，不能评价",
 	review.CodeNotYourEvent:     "不是本人的办事记录",
 	review.CodeTaskState:        "整改任务不在这一步",
+	idempotency.CodeKeyInvalid:  "Idempotency-Key 无效",
+	idempotency.CodeKeyReused:   "Idempotency-Key 已用于另一个请求",
+	idempotency.CodeInProgress:  "同一请求正在处理中",
+	report.CodeNotInSample:      "不在抽查样本中",
 }
 
 // toAppErr turns any error into an *apperr.Error, translating fiber's own
