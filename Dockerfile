@@ -22,14 +22,16 @@ FROM debian:trixie-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/banhao --create-home banhao
+ && useradd --system --uid 10001 --home-dir /var/lib/banhao --create-home banhao \
+ && install -d -o banhao -g banhao -m 0750 /var/lib/banhao/data /var/lib/banhao/backups
 COPY --from=build /out/banhao /usr/local/bin/banhao
 USER banhao
 WORKDIR /var/lib/banhao
 ENV BANHAO_ADDR=:8080 \
     BANHAO_DATA_DIR=/var/lib/banhao/data \
     BANHAO_LOG_FORMAT=json
-VOLUME ["/var/lib/banhao/data"]
+# Named volumes copy these folders' owner, so banhao can write to them.
+VOLUME ["/var/lib/banhao/data", "/var/lib/banhao/backups"]
 EXPOSE 8080
 # Probes: GET /healthz (alive) and GET /readyz (the store answers).
 # SIGTERM drains requests and stops background work before exit.

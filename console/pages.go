@@ -47,6 +47,8 @@ func PageRoutes(app *fiber.App, d PageDeps) error {
 	app.Get("/console/service", p.handleService())
 	// 报表: 日通报、月汇总 with charts, 周抽查 with marks.
 	app.Get("/console/reports", p.handleReports())
+	// 通知发送失败: the outbox's dead letters, retried by hand.
+	app.Get("/console/outbox", p.handleOutbox())
 	return nil
 }
 
@@ -63,7 +65,7 @@ type consolePages struct {
 
 func newConsolePages(d PageDeps) (*consolePages, error) {
 	p := &consolePages{d: d, views: map[string]*template.Template{}}
-	for _, name := range []string{"login", "home", "cases", "notice", "service", "reports"} {
+	for _, name := range []string{"login", "home", "cases", "notice", "service", "reports", "outbox"} {
 		t, err := template.New("layout.html").ParseFS(assets.FS,
 			"templates/console/layout.html", "templates/console/"+name+".html")
 		if err != nil {
@@ -124,7 +126,8 @@ type consoleView struct {
 	// CaseNotice is the printable notice of a case page.
 	CaseNotice *noticeView
 	// CanReports links to 报表, for supervisors and administrators (the
-	// roles the report API admits); Report is that page's periods.
+	// roles the report API admits), and to 通知发送失败, which the same
+	// roles see; Report is the 报表 page's periods.
 	CanReports bool
 	Report     *reportView
 }

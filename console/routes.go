@@ -17,6 +17,7 @@ import (
 	"github.com/banhao/banhao/internal/delivery"
 	"github.com/banhao/banhao/internal/idempotency"
 	"github.com/banhao/banhao/internal/identity"
+	"github.com/banhao/banhao/internal/notify"
 	"github.com/banhao/banhao/internal/queue"
 	"github.com/banhao/banhao/internal/report"
 	"github.com/banhao/banhao/internal/review"
@@ -60,6 +61,10 @@ type Deps struct {
 	Complaints *complaint.Service
 	// Reports builds the supervisors' reports (日通报、周抽查、月汇总).
 	Reports *report.Service
+	// Outbox is the notification outbox, whose dead letters (messages
+	// that failed for good) supervisors and administrators list and
+	// retry; nil leaves those routes out.
+	Outbox *notify.Outbox
 }
 
 // Routes registers every route of this package on app.
@@ -184,6 +189,11 @@ func Routes(app fiber.Router, d Deps) {
 	staff.Get("/certificates/:id/prints", requireRole(ids, identity.RoleClerk, identity.RoleSupervisor, identity.RoleAdmin), handleCertificatePrints(certs, ids))
 
 	supervise := requireRole(ids, identity.RoleAdmin, identity.RoleSupervisor)
+	// 通知发送失败: the outbox's dead letters, each retried by hand.
+	if d.Outbox != nil {
+		staff.Get("/outbox/failed", supervise, handleOutboxFailed(d.Outbox))
+		staff.Post("/outbox/retry", supervise, handleOutboxRetry(d.Outbox, d.Audit))
+	}
 	staff.Get("/calendars", supervise, handleCalendarList(d.Calendars))
 	staff.Get("/calendars/:year", supervise, handleCalendarGet(d.Calendars))
 	staff.Get("/calendars/:year/versions/:version", supervise, handleCalendarVersion(d.Calendars))

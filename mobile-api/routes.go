@@ -33,6 +33,10 @@ type Deps struct {
 	Staff *identity.Service
 	// CourierLoginsPerMinute caps courier login attempts per address.
 	CourierLoginsPerMinute int
+	// LoginsPerMinute caps mini-program logins per address.
+	LoginsPerMinute int
+	// WritesPerMinute caps each citizen's POST, PUT and DELETE requests.
+	WritesPerMinute int
 	// Delivery runs 证照免费寄送: the citizen's address, the courier's
 	// parcels.
 	Delivery *delivery.Service
@@ -55,9 +59,12 @@ func Routes(app fiber.Router, d Deps) {
 	v1.Get("/matters/:code", handleMatterGet(d.Catalog))
 	v1.Get("/matters/:code/faqs", handleMatterFAQs(d.Consult))
 
-	v1.Post("/mp/login", handleMPLogin(d.Citizens))
+	// Every public write is limited: logins per address (each costs a
+	// WeChat call), changes per citizen.
+	v1.Post("/mp/login", web.RateLimiter(max(d.LoginsPerMinute, 1), "登录过于频繁，请稍后再试"), handleMPLogin(d.Citizens))
 	mp := v1.Group("/mp", requireCitizen(d.Citizens))
 	// A retried POST with the same Idempotency-Key gets the first answer.
+	mp.Use(web.CallerLimiter(max(d.WritesPerMinute, 1), "操作过于频繁，请稍后再试"))
 	mp.Use(web.Idempotent(d.Keys, nil))
 	mp.Post("/logout", handleMPLogout(d.Citizens))
 	mp.Get("/me", handleMe(d.Citizens))

@@ -14,6 +14,10 @@ type Printer interface {
 	Print(ctx context.Context, jobName string, pdf []byte) (int, error)
 }
 
+// outcomeTimeout bounds the recording of a window print's outcome, which
+// runs on after the request's own time is up.
+const outcomeTimeout = 10 * time.Second
+
 // Printers maps windows, by name ("1号窗口"), to their printers (windows
 // without one hand certificates over from the kiosk or another window).
 type Printers map[string]Printer
@@ -36,8 +40,14 @@ func (s *Service) WindowPrint(ctx context.Context, p Printer, staff, center, win
 	var job Job
 	_, err = s.changeRecord(ctx, cert, func(r *Record, now time.Time) error {
 		r.Holder = c.Holder
-		if active(*r) >= 0 {
-			return apperr.New(CodePrintState, "这份证照正在打印中")
+		if i := active(*r); i >= 0 {
+			j := &r.Jobs[i]
+			if now.Sub(j.Created) < JobTimeout {
+				return apperr.New(CodePrintState, "这份证照正在打印中")
+			}
+			// A job whose outcome was never recorded (the server stopped
+			// mid-print) no longer holds the certificate.
+			j.Status, j.Reason, j.Done = JobFailed, "超时未完成", now
 		}
 		isCopy := r.Original
 		if isCopy && unusedApproval(*r) < 0 {
@@ -54,6 +64,11 @@ func (s *Service) WindowPrint(ctx context.Context, p Printer, staff, center, win
 	if perr == nil {
 		_, perr = p.Print(ctx, job.ID, pdf)
 	}
+	// The outcome is recorded even when the request's time ran out while
+	// the printer hung: a job left open would hold the certificate, and
+	// the clerk could not print it again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
+	defer cancel()
 	_, err = s.changeRecord(ctx, cert, func(r *Record, now time.Time) error {
 		for i := range r.Jobs {
 			j := &r.Jobs[i]

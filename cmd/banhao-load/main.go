@@ -20,10 +20,17 @@
 //   - scale: the users of the rush take tickets and follow them, with no
 //     kiosks or windows; run it on a server filled with 10 k tickets and
 //     -save the figures, then on one with 1 M and -compare.
+//   - mixed: every kind of write at once, for the crash test: kiosk and
+//     mini-program ticket takes, window calls and completions, bookings of
+//     one slot of -places places, online cases (start, save, upload,
+//     submit) and their acceptance by a clerk. It survives the server
+//     dying: a call the server did not answer is not acknowledged, and the
+//     client waits a moment and goes on. -ack FILE appends one JSON line
+//     per acknowledged write.
 //   - status: guide reads and health checks.
 //   - baseline: only the local baselines.
 //
-// The rush and booking need an administrator (windows, clerk accounts,
+// The rush, booking and mixed need an administrator (windows, clerk accounts,
 // kiosks, slot places): -admin and -admin-password, or
 // BANHAO_LOAD_ADMIN_PASSWORD. A development server prints the demo
 // administrator's password ("admin") at its first start; `go run
@@ -76,6 +83,8 @@ type options struct {
 	baseline      bool
 	save          string
 	compare       string
+	// ack is the file the mixed scenario appends acknowledged writes to.
+	ack string
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -89,7 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprint(stdout, `usage: banhao-load [flags]            drive a running server
        banhao-load fill -data DIR [flags] store past tickets in a stopped server's data folder
 
-The rush and booking scenarios need an administrator: -admin-password or
+The rush, booking and mixed scenarios need an administrator: -admin-password or
 BANHAO_LOAD_ADMIN_PASSWORD. A development server (BANHAO_DEV=true) prints
 the password of its demo administrator "admin" at its first start;
 "go run ./cmd/banhao admin create -username NAME -center hm" makes another.
@@ -100,7 +109,7 @@ of windows, or the tool waits for the staff login limit.
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server to drive")
-	fs.StringVar(&o.scenario, "scenario", "rush", "rush, booking, scale, status or baseline")
+	fs.StringVar(&o.scenario, "scenario", "rush", "rush, booking, scale, mixed, status or baseline")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients, one HTTP connection each (booking: 256 unless set)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each measured phase runs")
 	fs.StringVar(&o.center, "center", "hm", "center code (the administrator's center)")
@@ -109,10 +118,11 @@ of windows, or the tool waits for the staff login limit.
 	fs.IntVar(&o.kiosks, "kiosks", 4, "kiosks taking walk-in tickets in the rush")
 	fs.IntVar(&o.windows, "windows", 10, "windows calling and completing tickets in the rush, each with its own clerk")
 	fs.IntVar(&o.places, "places", 200, "places of the booked slot (booking)")
-	fs.StringVar(&o.admin, "admin", "admin", "administrator's username (rush and booking)")
+	fs.StringVar(&o.admin, "admin", "admin", "administrator's username (rush, booking, mixed)")
 	fs.StringVar(&o.adminPassword, "admin-password", "", "administrator's password; default BANHAO_LOAD_ADMIN_PASSWORD")
 	fs.BoolVar(&o.baseline, "baselines", true, "also measure the local baselines (scale: off unless set)")
 	fs.StringVar(&o.save, "save", "", "write this run's figures to this JSON file")
+	fs.StringVar(&o.ack, "ack", "", "append one JSON line per acknowledged write to this file (mixed)")
 	fs.StringVar(&o.compare, "compare", "", "compare with the figures saved in this JSON file (the scale comparison)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -133,6 +143,16 @@ of windows, or the tool waits for the staff login limit.
 		}
 		if !set["users"] {
 			o.users = 5000
+		}
+	case "mixed":
+		defaults := map[string]func(){
+			"clients": func() { o.clients = 16 }, "users": func() { o.users = 200 }, "places": func() { o.places = 100 },
+			"windows": func() { o.windows = 4 }, "kiosks": func() { o.kiosks = 2 }, "baselines": func() { o.baseline = false },
+		}
+		for name, set0 := range defaults {
+			if !set[name] {
+				set0()
+			}
 		}
 	case "scale":
 		o.kiosks, o.windows = 0, 0
@@ -178,6 +198,20 @@ of windows, or the tool waits for the staff login limit.
 		r, cs, err := booking(ctx, o, cpu, stdout)
 		results = append(results, r...)
 		checks = append(checks, cs...)
+		if err != nil {
+			report(stdout, results)
+			return err
+		}
+	case "mixed":
+		acks, err := openAckLog(o.ack)
+		if err != nil {
+			return err
+		}
+		r, err := mixed(ctx, o, acks, stdout)
+		results = append(results, r...)
+		if cerr := acks.close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			report(stdout, results)
 			return err

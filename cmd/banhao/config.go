@@ -47,15 +47,21 @@ type config struct {
 	WeChatTemplates map[notify.Kind]wechat.Template
 	SecureCookies   bool
 	LoginsPerMinute int
-	Dev             bool
-	Seed            bool
-	Synchronous     string
-	BodyLimit       int
-	RequestTimeout  time.Duration
-	ShutdownTimeout time.Duration
-	CatalogRefresh  time.Duration
-	KioskCenter     string
-	KioskIdleReset  time.Duration
+	// MPLoginsPerMinute caps mini-program logins per address: generous,
+	// since a lobby's phones share the center's Wi-Fi address.
+	MPLoginsPerMinute int
+	// CitizenWritesPerMinute caps each citizen's changes (POST, PUT,
+	// DELETE) through the mini-program API.
+	CitizenWritesPerMinute int
+	Dev                    bool
+	Seed                   bool
+	Synchronous            string
+	BodyLimit              int
+	RequestTimeout         time.Duration
+	ShutdownTimeout        time.Duration
+	CatalogRefresh         time.Duration
+	KioskCenter            string
+	KioskIdleReset         time.Duration
 	// DevNow, in development mode, starts the server's clock at a chosen
 	// moment (then it runs on), to try the lobby outside opening hours.
 	DevNow    time.Time
@@ -130,29 +136,31 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 
 	c := config{
-		Addr:             env("ADDR", ":8080"),
-		DataDir:          env("DATA_DIR", "data"),
-		MongoURI:         secret("MONGODB_URI"),
-		MongoDatabase:    env("MONGODB_DATABASE", "banhao"),
-		MongoStatusReads: env("MONGODB_STATUS_READS", "primary"),
-		Dev:              envBool("DEV", false),
-		DataKey:          secret("DATA_KEY"),
-		SigningKeys:      secret("SIGNING_KEYS"),
-		PublicURL:        env("PUBLIC_URL", "http://localhost:8080"),
-		WeChatAppID:      env("WECHAT_APPID", ""),
-		WeChatSecret:     secret("WECHAT_SECRET"),
-		Seed:             envBool("SEED", true),
-		Synchronous:      env("SQLITE_SYNCHRONOUS", "FULL"),
-		BodyLimit:        envInt("BODY_LIMIT", 1<<20),
-		RequestTimeout:   envDur("REQUEST_TIMEOUT", 10*time.Second),
-		ShutdownTimeout:  envDur("SHUTDOWN_TIMEOUT", 15*time.Second),
-		CatalogRefresh:   envDur("CATALOG_REFRESH", 30*time.Second),
-		KioskCenter:      env("KIOSK_CENTER", ""),
-		KioskIdleReset:   envDur("KIOSK_IDLE_RESET", 90*time.Second),
-		LoginsPerMinute:  envInt("LOGINS_PER_MINUTE", 10),
-		LogLevel:         env("LOG_LEVEL", "info"),
-		LogFormat:        env("LOG_FORMAT", "auto"),
-		PprofAddr:        env("PPROF_ADDR", ""),
+		Addr:                   env("ADDR", ":8080"),
+		DataDir:                env("DATA_DIR", "data"),
+		MongoURI:               secret("MONGODB_URI"),
+		MongoDatabase:          env("MONGODB_DATABASE", "banhao"),
+		MongoStatusReads:       env("MONGODB_STATUS_READS", "primary"),
+		Dev:                    envBool("DEV", false),
+		DataKey:                secret("DATA_KEY"),
+		SigningKeys:            secret("SIGNING_KEYS"),
+		PublicURL:              env("PUBLIC_URL", "http://localhost:8080"),
+		WeChatAppID:            env("WECHAT_APPID", ""),
+		WeChatSecret:           secret("WECHAT_SECRET"),
+		Seed:                   envBool("SEED", true),
+		Synchronous:            env("SQLITE_SYNCHRONOUS", "FULL"),
+		BodyLimit:              envInt("BODY_LIMIT", 1<<20),
+		RequestTimeout:         envDur("REQUEST_TIMEOUT", 10*time.Second),
+		ShutdownTimeout:        envDur("SHUTDOWN_TIMEOUT", 15*time.Second),
+		CatalogRefresh:         envDur("CATALOG_REFRESH", 30*time.Second),
+		KioskCenter:            env("KIOSK_CENTER", ""),
+		KioskIdleReset:         envDur("KIOSK_IDLE_RESET", 90*time.Second),
+		LoginsPerMinute:        envInt("LOGINS_PER_MINUTE", 10),
+		MPLoginsPerMinute:      envInt("MP_LOGINS_PER_MINUTE", 600),
+		CitizenWritesPerMinute: envInt("CITIZEN_WRITES_PER_MINUTE", 60),
+		LogLevel:               env("LOG_LEVEL", "info"),
+		LogFormat:              env("LOG_FORMAT", "auto"),
+		PprofAddr:              env("PPROF_ADDR", ""),
 	}
 
 	fs := flag.NewFlagSet("banhao", flag.ContinueOnError)
@@ -221,6 +229,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.LoginsPerMinute < 1 || c.LoginsPerMinute > 1000 {
 		errs = append(errs, fmt.Errorf("logins per minute must be between 1 and 1000, not %d", c.LoginsPerMinute))
+	}
+	if c.MPLoginsPerMinute < 1 || c.MPLoginsPerMinute > 1000000 {
+		errs = append(errs, fmt.Errorf("mini-program logins per minute must be between 1 and 1000000, not %d", c.MPLoginsPerMinute))
+	}
+	if c.CitizenWritesPerMinute < 1 || c.CitizenWritesPerMinute > 1000000 {
+		errs = append(errs, fmt.Errorf("citizen writes per minute must be between 1 and 1000000, not %d", c.CitizenWritesPerMinute))
 	}
 	if c.MongoURI != "" && c.DataKey == "" {
 		errs = append(errs, errors.New("BANHAO_DATA_KEY (or BANHAO_DATA_KEY_FILE) is required with MongoDB: personal data is sealed with it, and several servers must share it"))

@@ -92,6 +92,8 @@ type stores struct {
 	ping  func(context.Context) error
 	close func() error
 	desc  string
+	// down recognises the store's own failures, answered 503 with Retry-After.
+	down func(error) bool
 }
 
 func openStores(ctx context.Context, cfg config) (*stores, error) {
@@ -129,6 +131,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 				return db.Close(ctx)
 			},
 			desc: "MongoDB database " + cfg.MongoDatabase,
+			down: mongo.IsUnavailable,
 		}, nil
 	}
 	path := filepath.Join(cfg.DataDir, "banhao.db")
@@ -167,6 +170,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		ping:       db.Ping,
 		close:      db.Close,
 		desc:       "SQLite " + path,
+		down:       sqlite.IsUnavailable,
 	}, nil
 }
 
@@ -267,6 +271,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := svc.calendar.Refresh(ctx); err != nil {
 		return fmt.Errorf("load working-day calendars: %w", err)
 	}
+	reannounce(ctx, svc, log)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newOutboxCollector(st.outbox))
@@ -431,6 +436,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	<-dispatched
 	<-sent
 	return err
+}
+
+// reannounce queues the notifications a crash may have lost: a ticket
+// call, a booking or a case's status change is stored before its
+// messages are queued, in two writes. It runs before the server answers
+// anyone, so that no later change hides a lost message; the outbox keeps
+// one message per ID, so messages already queued are not queued twice.
+// A failure is logged: it does not keep the server from starting.
+func reannounce(ctx context.Context, svc *services, log *slog.Logger) {
+	calls := 0
+	centers, err := svc.catalog.Centers(ctx)
+	if err != nil {
+		log.Error("recover lost notifications: list centers", "err", err)
+	}
+	for _, c := range centers {
+		n, err := svc.queue.Reannounce(ctx, c.Code)
+		if err != nil {
+			log.Error("recover lost notifications of calls", "center", c.Code, "err", err)
+		}
+		calls += n
+	}
+	reminders, err := svc.queue.RemindAgain(ctx)
+	if err != nil {
+		log.Error("recover lost appointment reminders", "err", err)
+	}
+	changes, err := svc.cases.Reannounce(ctx)
+	if err != nil {
+		log.Error("recover lost notifications of cases", "err", err)
+	}
+	log.Debug("notifications of called tickets, appointments and open cases queued again",
+		"calls", calls, "reminders", reminders, "cases", changes)
 }
 
 // services are the business services, built once on the chosen stores.
@@ -627,17 +663,18 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, st *stores, 
 		UploadLimit:    int(cfg.Cases.MaxFileSize) + 64<<10, // room for the multipart envelope
 		RequestTimeout: cfg.RequestTimeout,
 		Metrics:        web.NewMetrics(reg),
+		StoreDown:      st.down,
 	})
 	web.OpsRoutes(app, st.ping, reg, openapi)
 	mobileapi.Routes(app, mobileapi.Deps{Catalog: cat, Citizens: svc.citizens, Queue: svc.queue, Cases: svc.cases, Staff: svc.identity,
-		CourierLoginsPerMinute: cfg.LoginsPerMinute, CaseLookupsPerMinute: cfg.Cases.LookupsPerMinute, Delivery: svc.delivery,
+		CourierLoginsPerMinute: cfg.LoginsPerMinute, LoginsPerMinute: cfg.MPLoginsPerMinute, WritesPerMinute: cfg.CitizenWritesPerMinute, CaseLookupsPerMinute: cfg.Cases.LookupsPerMinute, Delivery: svc.delivery,
 		Review: svc.review, Consult: svc.consult, Complaints: svc.complaints, Keys: svc.keys})
 	console.Routes(app, console.Deps{
 		Catalog: cat, Identity: svc.identity, Audit: svc.audit, Kiosks: svc.kiosks, Citizens: svc.citizens, Queue: svc.queue, Calendars: svc.calendar,
 		Cases: svc.cases, SecureCookies: cfg.SecureCookies, LoginsPerMinute: cfg.LoginsPerMinute, Delivery: svc.delivery,
 		Certificates: svc.ecerts, Printing: svc.printing, WindowPrinters: windowPrinters(cfg),
 		Review: svc.review, Consult: svc.consult, Complaints: svc.complaints,
-		Reports: svc.reports, Keys: svc.keys,
+		Reports: svc.reports, Keys: svc.keys, Outbox: svc.outbox,
 	})
 	if err := console.PageRoutes(app, console.PageDeps{Identity: svc.identity, Catalog: cat, Cases: svc.cases}); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,13 @@ func TestBrowserEvaluationPad(t *testing.T) {
 				`[...document.querySelectorAll("button.pad-face")].filter(e => { const r = e.getBoundingClientRect(); return r.width < 64 || r.height < 64 }).length`))
 			if small != 0 {
 				t.Errorf("%d faces are smaller than 64 px", small)
+			}
+			// Each face is drawn (no emoji font needed), at least 64 px, with a
+			// mouth that differs from the others.
+			drawn := get(t, b, "measure the drawn faces", chromedp.Evaluate[string](
+				`[...document.querySelectorAll("button.pad-face svg.face")].filter(s => s.getBoundingClientRect().width >= 64).map(s => s.querySelector("path:last-of-type").getAttribute("d")).join("|")`))
+			if mouths := strings.Split(drawn, "|"); len(mouths) != 5 || len(slices.Compact(slices.Sorted(slices.Values(mouths)))) != 5 {
+				t.Errorf("drawn faces: %q, want five different ones of at least 64 px", drawn)
 			}
 			checkChineseFont(t, b, ".pad-word")
 			checkReadable(t, b, "evaluation pad")

@@ -56,7 +56,7 @@ func TestPagesAreLockedDown(t *testing.T) {
 		{"/kiosk/apply/hm-gjj-deposit-proof", false}, {"/kiosk/certificates", false}, {"/kiosk/consult", false},
 		{"/kiosk/complain", false}, {"/kiosk/rate", false}, {"/kiosk/demo", false}, {"/display/hm", false},
 		{"/verify", false}, {"/courier/", false}, {"/console/login", false},
-		{"/console/", true}, {"/console/cases", true}, {"/console/service", true}, {"/console/reports", true},
+		{"/console/", true}, {"/console/cases", true}, {"/console/service", true}, {"/console/reports", true}, {"/console/outbox", true},
 	}
 	for _, p := range pages {
 		req, _ := http.NewRequest(http.MethodGet, s.URL+p.path, nil)
@@ -104,5 +104,46 @@ func TestPagesAreLockedDown(t *testing.T) {
 		if m := styleAttr.FindString(body); m != "" {
 			t.Errorf("%s: style attribute (blocked by the CSP) in %s", p.path, m)
 		}
+	}
+}
+
+// TestPublicWritesAreLimited: mini-program logins are limited per
+// address and a citizen's changes per citizen, with 429 and Retry-After;
+// reads and other citizens go on.
+func TestPublicWritesAreLimited(t *testing.T) {
+	env, _ := devClock(t, atWednesday9)
+	env["BANHAO_MP_LOGINS_PER_MINUTE"] = "3"
+	env["BANHAO_CITIZEN_WRITES_PER_MINUTE"] = "5"
+	s := startServer(t, env)
+	alice, bob := s.mpLogin(t, "limit-alice"), s.mpLogin(t, "limit-bob")
+	s.mpLogin(t, "limit-carol")
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v1/mp/login", strings.NewReader(`{"code":"dev:limit-dave"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	wantProblem(t, res.StatusCode, res.Header.Get("Content-Type"), string(b), 429, "too_many_requests", "")
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+
+	ask := func(token string) (int, string, string) {
+		return s.do(t, http.MethodPost, "/api/v1/mp/consultations", token, strings.NewReader(`{"text":""}`))
+	}
+	for i := range 5 {
+		if code, _, body := ask(alice); code == 429 {
+			t.Fatalf("write %d refused: %s", i+1, body)
+		}
+	}
+	code, ctype, body := ask(alice)
+	wantProblem(t, code, ctype, body, 429, "too_many_requests", "")
+	if code, _, body := s.do(t, http.MethodGet, "/api/v1/mp/me", alice, nil); code != 200 {
+		t.Errorf("a read after the limit: %d %s", code, body)
+	}
+	if code, _, body := ask(bob); code == 429 {
+		t.Errorf("another citizen limited too: %s", body)
 	}
 }

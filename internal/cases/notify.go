@@ -28,8 +28,16 @@ func (s *Service) announce(ctx context.Context, c Case) {
 	if s.cfg.Notifier == nil || len(c.History) == 0 {
 		return
 	}
+	msg := s.statusMessage(c)
+	if err := s.cfg.Notifier.Notify(context.WithoutCancel(ctx), msg); err != nil {
+		s.log.ErrorContext(ctx, "notification lost", "id", msg.ID, "err", err)
+	}
+}
+
+// statusMessage is the message of a case's latest timeline line.
+func (s *Service) statusMessage(c Case) notify.Message {
 	e := c.History[len(c.History)-1]
-	msg := notify.Message{
+	return notify.Message{
 		ID: fmt.Sprintf("case:%s:%d", c.ID, c.Rev), To: recipient(c), Kind: notify.KindCaseStatus,
 		Data: map[string]string{
 			"number": c.Number, "matter": truncate(c.MatterName, 20), "state": c.State.Label(),
@@ -37,9 +45,40 @@ func (s *Service) announce(ctx context.Context, c Case) {
 		},
 		Page: casePage(c),
 	}
-	if err := s.cfg.Notifier.Notify(context.WithoutCancel(ctx), msg); err != nil {
-		s.log.ErrorContext(ctx, "notification lost", "id", msg.ID, "err", err)
+}
+
+// reannounceBatch bounds the messages Reannounce queues in one write.
+const reannounceBatch = 500
+
+// Reannounce queues again the message of the last change of every open
+// case (submitted, returned, accepted, suspended) whose last change added
+// to its timeline, and returns how many it passed to the outbox. A change
+// is stored before its message is queued, in two writes, so a crash
+// between them leaves the change without its message: run at start,
+// before serving, Reannounce queues what was lost. The outbox keeps one
+// message per ID, so a message already queued (or sent) is not queued
+// again. A crash as a case is closed can still lose that last message:
+// closed cases are too many to read at every start.
+func (s *Service) Reannounce(ctx context.Context) (int, error) {
+	if s.cfg.Notifier == nil {
+		return 0, nil
 	}
+	open, err := s.store.ListCases(ctx, Filter{States: []State{StateSubmitted, StateReturned, StateAccepted, StateSuspended}})
+	if err != nil {
+		return 0, fmt.Errorf("cases: reannounce: %w", err)
+	}
+	var msgs []notify.Message
+	for _, c := range open {
+		if n := len(c.History); n > 0 && c.History[n-1].At.Equal(c.UpdatedAt) {
+			msgs = append(msgs, s.statusMessage(c))
+		}
+	}
+	for i := 0; i < len(msgs); i += reannounceBatch {
+		if err := s.cfg.Notifier.Notify(ctx, msgs[i:min(i+reannounceBatch, len(msgs))]...); err != nil {
+			return i, fmt.Errorf("cases: reannounce: %w", err)
+		}
+	}
+	return len(msgs), nil
 }
 
 // truncate keeps at most n runes (WeChat's thing fields hold 20).

@@ -33,7 +33,10 @@ import (
 // catalog, the shipped 2026 calendar, the real e-certificate library and
 // staff accounts, and a clock the test moves.
 type office struct {
-	svc     *cases.Service
+	svc *cases.Service
+	// mute is a service on the same stores that queues no messages: a
+	// server that dies between storing a change and queuing its message.
+	mute    *cases.Service
 	cat     *catalog.Service
 	ids     *identity.Service
 	audit   *audit.Log
@@ -119,6 +122,9 @@ func newOffice(t *testing.T) *office {
 	ob := notify.NewOutbox(o.outbox, nil, nil, log, o.clock, notify.OutboxConfig{})
 	o.svc = cases.NewService(sqlite.NewCaseStore(db), sqlite.NewFileStore(db), o.cat, o.audit, log, o.clock, cases.Config{
 		Calendar: func() deadline.Calendar { return book }, MaxFileSize: 64 << 10, Certificates: o.lib, Authorizer: o.ids, Notifier: ob, Issuer: o.lib,
+	})
+	o.mute = cases.NewService(sqlite.NewCaseStore(db), sqlite.NewFileStore(db), o.cat, o.audit, log, o.clock, cases.Config{
+		Calendar: func() deadline.Calendar { return book }, MaxFileSize: 64 << 10, Certificates: o.lib, Authorizer: o.ids, Issuer: o.lib,
 	})
 	o.staff(t, "chief", "supervisor", "")
 	return o
@@ -712,5 +718,34 @@ func TestApprovalIssuesCertificate(t *testing.T) {
 		if h.ID == c.Certificate.ID {
 			t.Fatal("a revoked certificate is still offered for 免提交")
 		}
+	}
+}
+
+// TestReannounceAfterCrash: a submission stored by a server that died
+// before queuing its message has none; at the next start Reannounce
+// queues the message of every open case's last status change.
+func TestReannounceAfterCrash(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	alice := o.person(aliceID)
+	c := must[cases.Case](t)(o.mute.Start(ctx, alice, cases.StartRequest{Matter: "hm-gjj-loan", Channel: catalog.ChannelOnline}))
+	for i, name := range []string{"购房合同", "借款申请书"} {
+		c = must[cases.Case](t)(o.mute.Upload(ctx, alice, c.ID, materialNamed(t, c, name), bytes.NewReader(pngBytes(t, i+1))))
+	}
+	c = must[cases.Case](t)(o.mute.Submit(ctx, alice, c.ID))
+	id := fmt.Sprintf("case:%s:%d", c.ID, c.Rev)
+	if _, err := o.outbox.GetMessage(ctx, id); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("message %s before the restart: %v", id, err)
+	}
+	// A draft has nothing to announce.
+	must[cases.Case](t)(o.mute.Start(ctx, alice, cases.StartRequest{Matter: "hm-gjj-loan", Channel: catalog.ChannelOnline}))
+	for range 2 {
+		if n, err := o.svc.Reannounce(ctx); err != nil || n != 1 {
+			t.Fatalf("Reannounce = %d, %v; want the submitted case", n, err)
+		}
+	}
+	m, err := o.outbox.GetMessage(ctx, id)
+	if err != nil || m.To != alice.Citizen || m.Kind != notify.KindCaseStatus || m.Data["state"] != cases.StateSubmitted.Label() {
+		t.Fatalf("message queued again: %+v, %v", m, err)
 	}
 }

@@ -442,6 +442,53 @@ func TestCourierCompanyDown(t *testing.T) {
 	}
 }
 
+// TestCourierCompanyHangsOrLosesTheAnswer: a booking the company API
+// never answers (the request's time runs out) and one it made but whose
+// answer was lost both leave the parcel waiting, never lost; the retry
+// books each, the lost one under the waybill number the company already
+// gave it (bookings are idempotent by parcel), so nothing is booked twice.
+func TestCourierCompanyHangsOrLosesTheAnswer(t *testing.T) {
+	o := newOffice(t)
+	ctx := t.Context()
+
+	c := o.newCase(t, 5, "hm-sc-individual", cases.StateApproved, catalog.DeliveryWindow)
+	o.carrier.Stall(true)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	// The address is kept whatever became of the booking; what the call
+	// answers after its time ran out does not matter here.
+	_, _ = o.svc.SetAddress(short, alice, c.ID, home)
+	cancel()
+	o.carrier.Stall(false)
+	p := must[delivery.Parcel](t, "read the parcel")(o.parcels.GetParcelByCase(ctx, c.ID))
+	if p.Status != delivery.StatusAwaitingCertificate || p.Tracking != "" {
+		t.Fatalf("after a booking the company never answered: %+v", p)
+	}
+
+	c2 := o.newCase(t, 6, "hm-sc-individual", cases.StateApproved, catalog.DeliveryWindow)
+	o.carrier.LoseNext(1)
+	p2 := must[delivery.Parcel](t, "set address, answer lost")(o.svc.SetAddress(ctx, alice, c2.ID, home))
+	if p2.Status != delivery.StatusAwaitingCertificate || p2.DispatchError == "" || p2.Tracking != "" {
+		t.Fatalf("after a lost answer: %+v", p2)
+	}
+	lost := o.carrier.Shipments()
+	if len(lost) != 1 || lost[0].Reference != p2.ID {
+		t.Fatalf("the company booked %+v", lost)
+	}
+
+	n, err := o.svc.DispatchPending(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("retry booked %d, %v; want both", n, err)
+	}
+	p = must[delivery.Parcel](t, "read")(o.parcels.GetParcel(ctx, p.ID))
+	p2 = must[delivery.Parcel](t, "read")(o.parcels.GetParcel(ctx, p2.ID))
+	if p.Status != delivery.StatusReady || p.Tracking == "" || p2.Status != delivery.StatusReady || p2.Tracking != lost[0].Tracking {
+		t.Fatalf("after the retry: %+v\n%+v", p, p2)
+	}
+	if got := o.carrier.Shipments(); len(got) != 2 {
+		t.Errorf("the company has %d bookings, want 2 (none twice)", len(got))
+	}
+}
+
 // TestAddressRules: bad input names its fields; another person's case,
 // a matter without express delivery, a case without a certificate to
 // come are refused.

@@ -244,3 +244,48 @@ func (s *OutboxStore) CountByStatus(ctx context.Context) (map[notify.Status]int,
 	}
 	return out, nil
 }
+
+// ListFailed implements notify.Store.
+func (s *OutboxStore) ListFailed(ctx context.Context, limit int) ([]notify.Message, error) {
+	if limit <= 0 {
+		return []notify.Message{}, nil
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit))
+	cur, err := s.msgs.Find(ctx, bson.D{{Key: "status", Value: string(notify.StatusFailed)}}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: list failed messages: %w", err)
+	}
+	var docs []messageDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongo: list failed messages: %w", err)
+	}
+	out := make([]notify.Message, len(docs))
+	for i, d := range docs {
+		out[i] = d.message()
+	}
+	return out, nil
+}
+
+// Requeue implements notify.Store.
+func (s *OutboxStore) Requeue(ctx context.Context, id string, at time.Time) error {
+	storedTimes(&at)
+	filter := bson.D{{Key: "_id", Value: id}, {Key: "status", Value: string(notify.StatusFailed)}}
+	update := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "status", Value: string(notify.StatusPending)}, {Key: "attempts", Value: 0}, {Key: "next_attempt", Value: at},
+	}}}
+	res, err := s.msgs.UpdateOne(ctx, filter, update)
+	if err != nil {
+		return fmt.Errorf("mongo: requeue message %s: %w", id, err)
+	}
+	if res.MatchedCount > 0 {
+		return nil
+	}
+	err = s.msgs.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Err()
+	switch {
+	case errors.Is(err, mongodrv.ErrNoDocuments):
+		return errNoMessage()
+	case err != nil:
+		return fmt.Errorf("mongo: requeue message %s: %w", id, err)
+	}
+	return apperr.New(apperr.Conflict, "这条通知不是发送失败状态，不能重发")
+}

@@ -149,6 +149,15 @@ type Store interface {
 	// and the console. Every status is in the map, with 0 if it has no
 	// message.
 	CountByStatus(ctx context.Context) (map[Status]int, error)
+	// ListFailed returns up to limit failed messages (the dead letters),
+	// the most recently queued first (then by ID). Limit 0 or less
+	// returns none.
+	ListFailed(ctx context.Context, limit int) ([]Message, error)
+	// Requeue puts a failed message back: pending, Attempts 0,
+	// NextAttempt = at; LastError is kept until the next try. A message
+	// in another status is apperr.Conflict, an unknown ID
+	// apperr.NotFound.
+	Requeue(ctx context.Context, id string, at time.Time) error
 }
 
 // Statuses returns every status, in the order of a message's life.

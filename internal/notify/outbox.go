@@ -386,6 +386,37 @@ func (o *Outbox) send(ctx context.Context, m Message) error {
 	return o.sender.SendSubscribe(ctx, openID, m.Kind, m.Data, m.Page)
 }
 
+// Failed lists the dead letters: messages that failed for good (a
+// permanent error, or MaxAttempts used up), newest first, at most limit
+// (100 when limit is 0 or less, at most 500).
+func (o *Outbox) Failed(ctx context.Context, limit int) ([]Message, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	msgs, err := o.store.ListFailed(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("notify: list failed messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// Retry puts a failed message back to be sent at once, with a fresh
+// count of attempts, and wakes the sender. A message that is not failed
+// is apperr.Conflict; an unknown one apperr.NotFound.
+func (o *Outbox) Retry(ctx context.Context, id string) error {
+	if err := o.store.Requeue(ctx, id, o.now()); err != nil {
+		if _, ok := apperr.As(err); ok {
+			return err
+		}
+		return fmt.Errorf("notify: retry message %s: %w", id, err)
+	}
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
 // backoff is the wait after the n-th failed attempt: BaseDelay doubled
 // n-1 times, at most MaxDelay, drawn from its upper half. A wait the
 // error asks for (apperr's RetryAfter, a rate limit) is respected.

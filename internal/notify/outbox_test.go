@@ -626,3 +626,158 @@ func TestThroughWeChat(t *testing.T) {
 		t.Errorf("WeChat got %+v", got)
 	}
 }
+
+// TestWeChatFaults sends through the WeChat client against the fake
+// WeChat while it fails in each way WeChat fails: a timeout, an HTTP 500,
+// errcode 45009 (the daily quota: retried much later than a busy WeChat)
+// and 40001 (an expired token: refreshed, and the send retried at once).
+// Each message is retried with backoff and ends sent; one that keeps
+// failing ends failed after MaxAttempts (a dead letter), and sent once a
+// member of staff retries it. No message is lost.
+func TestWeChatFaults(t *testing.T) {
+	f := wechattest.New(t)
+	cfg := f.Config()
+	cfg.Timeout = 300 * time.Millisecond
+	wc, err := wechat.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := wechat.NewSubscriber(wc, map[notify.Kind]wechat.Template{
+		notify.KindCall: {ID: "tmpl-call", Fields: map[string]string{"number": "character_string1", "window": "thing2"}},
+	})
+	store := openStore(t)
+	clk := &clock{t: t0}
+	const base = 10 * time.Second
+	o := notify.NewOutbox(store, people, sub, quiet(), clk.Now, notify.OutboxConfig{Workers: 1, MaxAttempts: 3, BaseDelay: base, MaxDelay: time.Minute})
+	round := func(wantSent, wantFailed int) {
+		t.Helper()
+		if s, fl, err := o.SendDue(t.Context()); err != nil || s != wantSent || fl != wantFailed {
+			t.Fatalf("SendDue: %d sent, %d failed, %v; want %d and %d", s, fl, err, wantSent, wantFailed)
+		}
+	}
+	get := func(id string) notify.Message {
+		t.Helper()
+		m, err := store.GetMessage(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	// retried checks a message failed once and waits for its backoff.
+	retried := func(id, reason string, minWait, maxWait time.Duration) {
+		t.Helper()
+		m := get(id)
+		if m.Status != notify.StatusPending || m.Attempts != 1 || !strings.Contains(m.LastError, reason) {
+			t.Fatalf("%s after a failure: %s, %d attempts, %q; want pending, 1, %q", id, m.Status, m.Attempts, m.LastError, reason)
+		}
+		if wait := m.NextAttempt.Sub(clk.Now()); wait < minWait || wait > maxWait {
+			t.Errorf("%s is retried after %s, want %s to %s", id, wait, minWait, maxWait)
+		}
+		if strings.Contains(m.LastError, wechattest.Secret) || strings.Contains(m.LastError, "access_token") {
+			t.Errorf("%s: LastError holds a credential: %s", id, m.LastError)
+		}
+	}
+	sentOnRetry := func(id string) {
+		t.Helper()
+		clk.Set(get(id).NextAttempt)
+		round(1, 0)
+		if m := get(id); m.Status != notify.StatusSent || m.Attempts != 2 {
+			t.Errorf("%s on retry: %s after %d attempts (%s)", id, m.Status, m.Attempts, m.LastError)
+		}
+	}
+	notifyOne := func(id string) {
+		t.Helper()
+		if err := o.Notify(t.Context(), call(id, "citizen:ct1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A token first, so that each fault below hits the send itself.
+	notifyOne("warm-up")
+	round(1, 0)
+
+	t.Run("timeout", func(t *testing.T) {
+		f.SetLatency(wechattest.SubscribeSend, 2*time.Second)
+		notifyOne("slow")
+		round(0, 1)
+		f.SetLatency(wechattest.SubscribeSend, 0)
+		retried("slow", "超时", base/2, base)
+		sentOnRetry("slow")
+	})
+	t.Run("http 500", func(t *testing.T) {
+		f.FailNextStatus(wechattest.SubscribeSend, 1, 500)
+		notifyOne("http500")
+		round(0, 1)
+		retried("http500", "http status 500", base/2, base)
+		sentOnRetry("http500")
+	})
+	t.Run("45009 daily quota", func(t *testing.T) {
+		f.FailNext(wechattest.SubscribeSend, 1, 45009)
+		notifyOne("quota")
+		round(0, 1)
+		retried("quota", "errcode 45009", time.Hour, time.Hour)
+		sentOnRetry("quota")
+	})
+	t.Run("40001 expired token", func(t *testing.T) {
+		tokens, sends := f.TokensIssued(), f.Calls(wechattest.SubscribeSend)
+		f.ExpireToken()
+		notifyOne("token")
+		round(1, 0)
+		if m := get("token"); m.Status != notify.StatusSent || m.Attempts != 1 {
+			t.Errorf("token: %s after %d attempts, want sent at the first", m.Status, m.Attempts)
+		}
+		if n := f.TokensIssued() - tokens; n != 1 {
+			t.Errorf("%d tokens fetched after 40001, want 1", n)
+		}
+		if n := f.Calls(wechattest.SubscribeSend) - sends; n != 2 {
+			t.Errorf("%d sends for one message after 40001, want 2 (refused, then with the new token)", n)
+		}
+	})
+	t.Run("failing for good, then retried by staff", func(t *testing.T) {
+		f.FailNextStatus(wechattest.SubscribeSend, 3, 502)
+		notifyOne("dead")
+		round(0, 1)
+		waits := []time.Duration{}
+		for range 2 {
+			m := get("dead")
+			waits = append(waits, m.NextAttempt.Sub(clk.Now()))
+			clk.Set(m.NextAttempt)
+			round(0, 1)
+		}
+		if waits[1] < base { // the second wait is drawn from [base, 2·base]
+			t.Errorf("backoff did not grow: %v", waits)
+		}
+		m := get("dead")
+		if m.Status != notify.StatusFailed || m.Attempts != 3 || !strings.Contains(m.LastError, "502") {
+			t.Fatalf("after MaxAttempts: %s, %d attempts, %q; want failed, 3", m.Status, m.Attempts, m.LastError)
+		}
+		dead, err := o.Failed(t.Context(), 0)
+		if err != nil || len(dead) != 1 || dead[0].ID != "dead" {
+			t.Fatalf("dead letters: %v %v", dead, err)
+		}
+		if err := o.Retry(t.Context(), "dead"); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Retry(t.Context(), "dead"); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("retrying a pending message: %v, want conflict", err)
+		}
+		round(1, 0)
+		if m := get("dead"); m.Status != notify.StatusSent || m.Attempts != 1 {
+			t.Errorf("after the retry: %s, %d attempts", m.Status, m.Attempts)
+		}
+		if dead, _ := o.Failed(t.Context(), 0); len(dead) != 0 {
+			t.Errorf("dead letters after the retry: %v", dead)
+		}
+	})
+
+	counts, err := store.CountByStatus(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[notify.StatusSent] != 6 || counts[notify.StatusPending] != 0 || counts[notify.StatusFailed] != 0 {
+		t.Errorf("outbox at the end: %v; want all 6 sent, none lost", counts)
+	}
+	if got := len(f.Subscribes()); got != 6 {
+		t.Errorf("WeChat accepted %d messages, want 6", got)
+	}
+}

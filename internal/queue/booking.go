@@ -286,6 +286,46 @@ func (s *Service) remind(ctx context.Context, a Appointment) {
 	if s.notifier == nil {
 		return
 	}
+	s.notify(ctx, s.reminders(a)...)
+}
+
+// RemindAgain queues again the reminders of the appointments booked from
+// today on, and returns how many it passed to the outbox. A booking is
+// stored before its reminders are queued, in two writes, so a crash
+// between them leaves a booking without reminders: run at start, before
+// serving, RemindAgain queues what was lost. The outbox keeps one
+// message per ID, so reminders already queued (or sent) are not queued
+// again.
+func (s *Service) RemindAgain(ctx context.Context) (int, error) {
+	if s.notifier == nil || s.appts == nil {
+		return 0, nil
+	}
+	today := s.today()
+	n := 0
+	for i := 0; i <= s.booking.DaysAhead; i++ {
+		booked, err := s.appts.BookedOn(ctx, today.AddDate(0, 0, i).Format("2006-01-02"))
+		if err != nil {
+			return n, fmt.Errorf("queue: remind again: %w", err)
+		}
+		var msgs []notify.Message
+		for _, a := range booked {
+			if a.Citizen != "" { // booked in the mini-program, whose account is told
+				msgs = append(msgs, s.reminders(a)...)
+			}
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if err := s.notifier.Notify(ctx, msgs...); err != nil {
+			return n, fmt.Errorf("queue: remind again: %w", err)
+		}
+		n += len(msgs)
+	}
+	return n, nil
+}
+
+// reminders are an appointment's reminders still to come.
+func (s *Service) reminders(a Appointment) []notify.Message {
 	ids := reminderIDs(a.ID)
 	start := a.Start.In(s.cfg.Location)
 	data := map[string]string{"time": start.Format("2006-01-02 15:04"), "sector": a.Sector, "center": a.Center}
@@ -298,7 +338,7 @@ func (s *Service) remind(ctx context.Context, a Appointment) {
 		msgs = append(msgs, notify.Message{ID: ids[i], To: "citizen:" + a.Citizen, Kind: notify.KindAppointmentReminder,
 			Data: data, Page: "pages/appointment/index?id=" + a.ID, NotBefore: at})
 	}
-	s.notify(ctx, msgs...)
+	return msgs
 }
 
 func (s *Service) unremind(ctx context.Context, id string) {

@@ -27,8 +27,11 @@ import (
 // hall is a queue service on a real SQLite database and the shipped 2026
 // calendar, with a clock the test moves and the real outbox.
 type hall struct {
-	cal    atomic.Pointer[calendar.Calendar]
-	svc    *queue.Service
+	cal atomic.Pointer[calendar.Calendar]
+	svc *queue.Service
+	// mute is a service on the same stores that queues no messages: a
+	// server that dies between storing a change and queuing its message.
+	mute   *queue.Service
 	store  *sqlite.QueueStore
 	outbox notify.Store
 	mu     sync.Mutex
@@ -110,6 +113,9 @@ func newHall(t testing.TB, synchronous string) *hall {
 	ob := notify.NewOutbox(h.outbox, nil, nil, log, h.clock, notify.OutboxConfig{})
 	h.svc = queue.NewService(h.store, sectors{}, al, log, h.clock, queue.Config{
 		Calendar: hours{&h.cal}, Location: cal.Location(), Appointments: sqlite.NewAppointmentStore(db), Notifier: ob,
+	})
+	h.mute = queue.NewService(h.store, sectors{}, al, log, h.clock, queue.Config{
+		Calendar: hours{&h.cal}, Location: cal.Location(), Appointments: sqlite.NewAppointmentStore(db),
 	})
 	return h
 }
@@ -597,5 +603,53 @@ func TestCompleteRecordsMattersServed(t *testing.T) {
 	}
 	if p, _ := h.svc.Ticket(ctx, tk.ID); !slices.Equal(p.Ticket.Matters, done.Matters) {
 		t.Errorf("stored matters %v", p.Ticket.Matters)
+	}
+}
+
+// TestReannounceAfterCrash: a call or a booking stored by a server that
+// died before queuing its messages has none; at the next start
+// Reannounce and RemindAgain queue them.
+func TestReannounceAfterCrash(t *testing.T) {
+	h := newHall(t, "NORMAL")
+	ctx := context.Background()
+	h.set(t, "2026-11-25 09:00")
+	w := h.openWindow(t, "5号窗口", "st-clerk", "tax")
+	if _, err := h.mute.Take(ctx, queue.TakeRequest{Center: "hm", Sector: "tax", Channel: queue.ChannelMiniProgram, Holder: "citizen:a"}); err != nil {
+		t.Fatal(err)
+	}
+	called, _, err := h.mute.CallNext(ctx, "hm", "st-clerk", w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.mute.Book(ctx, queue.Booker{Citizen: "cz-alice", IDIndex: "idx-alice"}, "hm", "tax", h.slot(t, "2026-11-26 10:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"call:" + called.ID + ":1", "remind-hour:" + a.ID} {
+		if _, err := h.outbox.GetMessage(ctx, id); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("message %s before the restart: %v", id, err)
+		}
+	}
+	for range 2 { // a second start finds nothing lost and changes nothing
+		if n, err := h.svc.Reannounce(ctx, "hm"); err != nil || n != 1 {
+			t.Fatalf("Reannounce = %d, %v; want the one called ticket", n, err)
+		}
+		if n, err := h.svc.RemindAgain(ctx); err != nil || n != 2 {
+			t.Fatalf("RemindAgain = %d, %v; want the booking's two reminders", n, err)
+		}
+	}
+	if m := h.message(t, "call:"+called.ID+":1"); m.To != "citizen:a" || m.Data["text"] != "请A001号到5号窗口办理" {
+		t.Errorf("call message queued again: %+v", m)
+	}
+	if m := h.message(t, "remind-hour:"+a.ID); !m.NotBefore.Equal(h.slot(t, "2026-11-26 09:00")) || m.To != "citizen:cz-alice" {
+		t.Errorf("hour reminder queued again: %+v", m)
+	}
+	h.message(t, "remind-day:"+a.ID)
+	// A completed ticket is not announced again.
+	if _, err := h.svc.Act(ctx, "hm", "st-clerk", w.ID, called.ID, queue.ActionComplete, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.svc.Reannounce(ctx, "hm"); err != nil || n != 0 {
+		t.Errorf("Reannounce after completion = %d, %v; want 0", n, err)
 	}
 }

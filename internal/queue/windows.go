@@ -95,11 +95,53 @@ func (s *Service) announce(ctx context.Context, t Ticket, w Window) {
 	if t.Holder == "" {
 		return
 	}
-	s.notify(ctx, notify.Message{
+	s.notify(ctx, callMessage(t, w))
+}
+
+// callMessage is the message of a ticket's latest call to window w.
+func callMessage(t Ticket, w Window) notify.Message {
+	return notify.Message{
 		ID: fmt.Sprintf("call:%s:%d", t.ID, t.Calls), To: t.Holder, Kind: notify.KindCall,
 		Data: map[string]string{"number": t.Number, "window": w.Name, "text": "请" + t.Number + "号到" + w.Name + "办理"},
 		Page: "pages/ticket/index?id=" + t.ID,
-	})
+	}
+}
+
+// Reannounce queues again the call messages of the tickets called to
+// center's windows today, and returns how many it passed to the outbox.
+// A call is stored before its message is queued, in two writes, so a
+// crash between them leaves a called ticket without its message: run at
+// start, before serving, Reannounce queues what was lost. The outbox
+// keeps one message per ID, so a message already queued (or sent) is not
+// queued again.
+func (s *Service) Reannounce(ctx context.Context, center string) (int, error) {
+	if s.notifier == nil {
+		return 0, nil
+	}
+	ws, err := s.store.ListWindows(ctx, center)
+	if err != nil {
+		return 0, fmt.Errorf("queue: reannounce calls at %s: %w", center, err)
+	}
+	day := s.now().In(s.cfg.Location).Format("2006-01-02")
+	var msgs []notify.Message
+	for _, w := range ws {
+		ts, err := s.store.AtWindow(ctx, center, day, w.ID)
+		if err != nil {
+			return 0, fmt.Errorf("queue: reannounce calls at window %s: %w", w.ID, err)
+		}
+		for _, t := range ts {
+			if t.Status == StatusCalled && t.Holder != "" {
+				msgs = append(msgs, callMessage(t, w))
+			}
+		}
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	if err := s.notifier.Notify(ctx, msgs...); err != nil {
+		return 0, fmt.Errorf("queue: reannounce calls at %s: %w", center, err)
+	}
+	return len(msgs), nil
 }
 
 // announceTransfer tells the holder their ticket now waits in another sector.

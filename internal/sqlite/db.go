@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -37,6 +39,9 @@ type Config struct {
 	ReadConns int
 	// MaxBatch caps how many writes share one transaction; 0 means 256.
 	MaxBatch int
+	// BusyTimeout is how long a statement waits for a lock another
+	// process holds before it fails as unavailable; 0 means 10 s.
+	BusyTimeout time.Duration
 }
 
 // DB is an open banhao database.
@@ -50,6 +55,11 @@ type DB struct {
 	closeOnce sync.Once
 	maxBatch  int
 	dir       string // the folder of the database file
+	// writeDown is set while writes fail as unavailable (the file locked
+	// by another process, I/O errors, a full disk), and cleared by the
+	// next batch that commits cleanly; Ping then probes the writer.
+	writeDown atomic.Bool
+	probing   atomic.Bool // a probeWriter is running
 
 	// stmts caches prepared read statements by their text (string to
 	// *sql.Stmt): SQLite would otherwise parse and plan every query anew.
@@ -162,7 +172,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	// Every connection sets synchronous explicitly: drivers differ in their
 	// default in WAL mode. No ANALYZE is ever run: with STAT4 statistics
 	// modernc re-plans indexed queries on every execution.
-	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + level + ")", "foreign_keys(1)"}
+	busy := cfg.BusyTimeout
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
+	pragmas := []string{fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()), "journal_mode(WAL)", "synchronous(" + level + ")", "foreign_keys(1)"}
 	var err error
 	if db.write, err = sql.Open("sqlite", dsn(cfg.Path, pragmas, "_txlock=immediate")); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -200,13 +214,39 @@ func dsn(path string, pragmas []string, extra ...string) string {
 // keep what does not belong in it (uploaded files).
 func (db *DB) Dir() string { return db.dir }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers. While writes are failing as
+// unavailable it fails too, and probes the writer with an empty
+// transaction, so that readiness fails while the store cannot write and
+// recovers by itself once it can.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
+	if db.writeDown.Load() {
+		db.probeWriter()
+		return errWritesFailing
+	}
 	return nil
+}
+
+// errWritesFailing is Ping's answer while writes fail as unavailable.
+var errWritesFailing = errors.New("sqlite: writes are failing")
+
+// probeWriter starts, unless one is running, an empty write in the
+// background: it waits for the write lock (up to the busy timeout, which
+// no context shortens) and, once it commits, clears writeDown. Ping does
+// not wait for it, so that a readiness check answers at once.
+func (db *DB) probeWriter() {
+	if !db.probing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer db.probing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = db.Write(ctx, func(*Tx) error { return nil })
+	}()
 }
 
 // Close finishes the writes under way and closes the database.
@@ -299,6 +339,10 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	select {
 	case db.reqs <- req:
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The writer did not take the write in the request's time.
+			return fmt.Errorf("%w: %w", errWriterBusy, ctx.Err())
+		}
 		return ctx.Err()
 	case <-db.stop:
 		return errClosed
@@ -329,6 +373,15 @@ func (db *DB) writer() {
 	}
 }
 
+// answer gives a write its result, keeping note of whether writes are
+// failing as unavailable (see DB.writeDown).
+func (db *DB) answer(r *writeReq, err error) {
+	if IsUnavailable(err) && !errors.Is(err, errWriterBusy) {
+		db.writeDown.Store(true)
+	}
+	r.errc <- err
+}
+
 // commit runs one batch of writes in one transaction. It first runs them
 // all without savepoints, which cost SQLite a third of a small write; if
 // one fails, that transaction is rolled back and the batch runs again with
@@ -349,7 +402,7 @@ func (db *DB) commitOptimistic(batch []*writeReq) bool {
 	stx, err := db.write.BeginTx(context.Background(), nil)
 	if err != nil {
 		for _, r := range batch {
-			r.errc <- fmt.Errorf("sqlite: begin: %w", err)
+			db.answer(r, fmt.Errorf("sqlite: begin: %w", err))
 		}
 		return true
 	}
@@ -364,19 +417,22 @@ func (db *DB) commitOptimistic(batch []*writeReq) bool {
 		if errs[i] = runIsolated(r.fn, tx); errs[i] != nil {
 			stx.Rollback()
 			if len(batch) == 1 {
-				r.errc <- errs[i]
+				db.answer(r, errs[i])
 				return true
 			}
 			return false
 		}
 	}
 	err = stx.Commit()
+	if err == nil && !slices.ContainsFunc(errs, IsUnavailable) {
+		db.writeDown.Store(false)
+	}
 	for i, r := range batch {
 		switch {
 		case err != nil:
-			r.errc <- fmt.Errorf("sqlite: commit: %w", err)
+			db.answer(r, fmt.Errorf("sqlite: commit: %w", err))
 		default:
-			r.errc <- errs[i]
+			db.answer(r, errs[i])
 		}
 	}
 	return true
@@ -388,7 +444,7 @@ func (db *DB) commitIsolated(batch []*writeReq) {
 	errs := make([]error, len(batch))
 	fail := func(err error) {
 		for _, r := range batch {
-			r.errc <- err
+			db.answer(r, err)
 		}
 	}
 	stx, err := db.write.BeginTx(context.Background(), nil)
@@ -426,8 +482,11 @@ func (db *DB) commitIsolated(batch []*writeReq) {
 		fail(fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
+	if !slices.ContainsFunc(errs, IsUnavailable) {
+		db.writeDown.Store(false)
+	}
 	for i, r := range batch {
-		r.errc <- errs[i]
+		db.answer(r, errs[i])
 	}
 }
 

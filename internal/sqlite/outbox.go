@@ -228,3 +228,41 @@ func (s *OutboxStore) CountByStatus(ctx context.Context) (map[notify.Status]int,
 	}
 	return out, nil
 }
+
+// ListFailed implements notify.Store.
+func (s *OutboxStore) ListFailed(ctx context.Context, limit int) ([]notify.Message, error) {
+	if limit <= 0 {
+		return []notify.Message{}, nil
+	}
+	msgs, err := queryAll(ctx, s.db, scanMessage, `SELECT `+outboxColumns+` FROM outbox WHERE status = 'failed'
+		ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list failed messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// Requeue implements notify.Store.
+func (s *OutboxStore) Requeue(ctx context.Context, id string, at time.Time) error {
+	return s.db.Write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt = ?
+			WHERE id = ? AND status = 'failed'`, ms(at), id)
+		if err != nil {
+			return fmt.Errorf("sqlite: requeue message %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		if err := messageExists(tx, id); err != nil {
+			if apperr.Is(err, apperr.NotFound) {
+				return err
+			}
+			return fmt.Errorf("sqlite: requeue message %s: %w", id, err)
+		}
+		return errNotFailed()
+	})
+}
+
+func errNotFailed() error {
+	return apperr.New(apperr.Conflict, "这条通知不是发送失败状态，不能重发")
+}

@@ -125,6 +125,14 @@ var ferretNew sync.Mutex
 // in a temporary folder, and stops it when the test ends.
 func openFerretDB(t *testing.T) stores {
 	t.Helper()
+	// The embedded FerretDB on SQLite is happiest with one connection per
+	// client; concurrency tests still interleave their operations.
+	return openMongoStores(t, startFerretDB(t), "banhao", 1)
+}
+
+// startFerretDB starts a FerretDB for the test and returns its URI.
+func startFerretDB(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	ferretNew.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
@@ -149,9 +157,7 @@ func openFerretDB(t *testing.T) stores {
 		cancel()
 		<-done
 	})
-	// The embedded FerretDB on SQLite is happiest with one connection per
-	// client; concurrency tests still interleave their operations.
-	return openMongoStores(t, f.MongoDBURI(), "banhao", 1)
+	return f.MongoDBURI()
 }
 
 // openMongoDB uses the MongoDB named by BANHAO_TEST_MONGODB_URI with a

@@ -40,6 +40,7 @@ var outboxScenarios = []scenario[notify.Store]{
 	{"a message withdrawn while being sent is recorded as sent", testOutboxWithdrawnThenSent},
 	{"count by status counts every status, zeros included", testOutboxCount},
 	{"unknown message: get, mark sent and mark failed are not found", testOutboxNotFound},
+	{"dead letters: failed messages listed newest first; requeue makes one pending, due, untried", testOutboxDeadLetters},
 }
 
 // obAt is the outbox scenarios' "now": a time with a zone and
@@ -443,4 +444,52 @@ func testOutboxNotFound(t *testing.T, s notify.Store) {
 	wantCode(t, "mark unknown failed", s.MarkFailed(t.Context(), "nope", "x", obAt), apperr.NotFound)
 	wantCode(t, "mark unknown failed for good", s.MarkFailed(t.Context(), "nope", "x", time.Time{}), apperr.NotFound)
 	obStatus(t, s, "m1", notify.StatusPending)
+}
+
+func testOutboxDeadLetters(t *testing.T, s notify.Store) {
+	var msgs []notify.Message
+	for i, id := range []string{"d1", "d2", "d3", "ok"} {
+		m := obMessage(id, time.Time{})
+		m.CreatedAt = obAt.Add(time.Duration(i) * time.Minute)
+		msgs = append(msgs, m)
+	}
+	obEnqueue(t, s, msgs...)
+	obClaim(t, s, obAt.Add(time.Hour), obAt.Add(2*time.Hour), 10)
+	for _, id := range []string{"d1", "d2", "d3"} {
+		must(t, "fail "+id, s.MarkFailed(t.Context(), id, "wechat: errcode 45009 "+id, time.Time{}))
+	}
+	must(t, "send ok", s.MarkSent(t.Context(), "ok", obAt.Add(time.Hour)))
+
+	got, err := s.ListFailed(t.Context(), 10)
+	must(t, "list failed", err)
+	if !slices.Equal(obIDs(got), []string{"d3", "d2", "d1"}) {
+		t.Fatalf("failed messages %v, want d3 d2 d1", obIDs(got))
+	}
+	if got[0].Attempts != 1 || got[0].LastError != "wechat: errcode 45009 d3" || got[0].To != msgs[2].To || got[0].Kind != notify.KindCall {
+		t.Errorf("dead letter d3 reads %+v", got[0])
+	}
+	if got, err := s.ListFailed(t.Context(), 2); err != nil || !slices.Equal(obIDs(got), []string{"d3", "d2"}) {
+		t.Errorf("list failed, limit 2: %v %v", obIDs(got), err)
+	}
+	if got, err := s.ListFailed(t.Context(), 0); err != nil || len(got) != 0 {
+		t.Errorf("list failed, limit 0: %v %v", obIDs(got), err)
+	}
+
+	at := obAt.Add(3 * time.Hour)
+	must(t, "requeue d2", s.Requeue(t.Context(), "d2", at))
+	m := obStatus(t, s, "d2", notify.StatusPending)
+	if m.Attempts != 0 || !m.NextAttempt.Equal(stored(at)) || m.LastError != "wechat: errcode 45009 d2" {
+		t.Errorf("requeued d2 reads %+v", m)
+	}
+	if got := obClaim(t, s, at, at.Add(time.Minute), 10); !slices.Equal(obIDs(got), []string{"d2"}) {
+		t.Errorf("claim after requeue: %v, want d2", obIDs(got))
+	}
+	if got, _ := s.ListFailed(t.Context(), 10); !slices.Equal(obIDs(got), []string{"d3", "d1"}) {
+		t.Errorf("failed after requeue: %v", obIDs(got))
+	}
+	for id, code := range map[string]apperr.Code{"d2": apperr.Conflict, "ok": apperr.Conflict, "nobody": apperr.NotFound} {
+		if err := s.Requeue(t.Context(), id, at); !apperr.Is(err, code) {
+			t.Errorf("requeue %s: %v, want %s", id, err, code)
+		}
+	}
 }

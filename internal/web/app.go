@@ -25,6 +25,10 @@ type AppConfig struct {
 	RequestTimeout time.Duration
 	// Metrics records request counts and durations; nil records nothing.
 	Metrics *Metrics
+	// StoreDown recognises the store's own failures (sqlite.IsUnavailable
+	// or mongo.IsUnavailable): a handler's error it accepts is answered
+	// 503 unavailable with Retry-After instead of 500. Nil recognises none.
+	StoreDown func(error) bool
 }
 
 // NewApp returns a fiber app with banhao's error handler and middleware:
@@ -53,6 +57,9 @@ func NewApp(cfg AppConfig) *fiber.App {
 		cfg.Log.Error("panic in handler", "request_id", RequestID(c), "route", routePath(c), "panic", e)
 	}}))
 	app.Use(requestid.New())
+	if cfg.StoreDown != nil {
+		app.Use(storeFaults(cfg.StoreDown))
+	}
 	// Security headers on every answer (pages set their own CSP): no
 	// sniffing, no framing by other sites, no referrer, cross-origin
 	// isolation, and only the courier page's camera.

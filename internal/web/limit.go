@@ -31,3 +31,24 @@ func RateLimiter(perMinute int, message string) fiber.Handler {
 		},
 	})
 }
+
+// CallerLimiter admits perMinute changes (POST, PUT, PATCH, DELETE) a
+// minute from one authenticated caller (Actor) and answers the rest 429
+// with Retry-After and message; reads pass. Mount it after the
+// authentication of a route group.
+func CallerLimiter(perMinute int, message string) fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:        perMinute,
+		Expiration: time.Minute,
+		Next: func(c *fiber.Ctx) bool {
+			m := c.Method()
+			return Actor(c) == "" || m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions
+		},
+		KeyGenerator: func(c *fiber.Ctx) string { return Actor(c) },
+		LimitReached: func(c *fiber.Ctx) error {
+			e := apperr.New(apperr.TooManyRequests, message)
+			e.RetryAfter = time.Minute
+			return e
+		},
+	})
+}

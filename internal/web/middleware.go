@@ -42,7 +42,7 @@ func routePath(c *fiber.Ctx) string {
 // which sets it for a failed request, runs only after the middleware.
 func responseStatus(c *fiber.Ctx, err error) int {
 	if err != nil {
-		return StatusOf(toAppErr(err).Code)
+		return StatusOf(problemOf(c, err).Code)
 	}
 	return c.Response().StatusCode()
 }

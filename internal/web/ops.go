@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -26,10 +27,18 @@ func handleHealthz() fiber.Handler {
 	}
 }
 
+// readyTimeout bounds a readiness check: a store that does not answer
+// in that time is not ready, and the probe gets its answer quickly.
+const readyTimeout = 3 * time.Second
+
 func handleReadyz(ready func(context.Context) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := ready(c.UserContext()); err != nil {
-			return apperr.Wrap(apperr.Unavailable, "数据库暂时不可用", err)
+		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			e := apperr.Wrap(apperr.Unavailable, "数据库暂时不可用", err)
+			e.RetryAfter = StoreRetryAfter
+			return e
 		}
 		return c.JSON(fiber.Map{"status": "ready"})
 	}

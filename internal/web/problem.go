@@ -279,7 +279,7 @@ func toAppErr(err error) *apperr.Error {
 // are logged with their cause; clients never see raw error text.
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		e := toAppErr(err)
+		e := problemOf(c, err)
 		status := StatusOf(e.Code)
 		reqID := RequestID(c)
 		if status >= 500 {

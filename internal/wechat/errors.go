@@ -47,6 +47,19 @@ const (
 // ("API minute-quota reach limit").
 const rateLimitRetry = time.Minute
 
+// quotaRetry is the wait after 45009, the daily quota of an API used up:
+// far longer than the backoff after a busy or failing WeChat, so that a
+// message is not spent on tries that cannot pass before the quota is
+// renewed (or raised in the WeChat console).
+const quotaRetry = time.Hour
+
+// quotaError is the error for 45009: unavailable, try again after quotaRetry.
+func quotaError(cause *upstreamError) *apperr.Error {
+	e := apperr.Wrap(apperr.Unavailable, msgUnavailable, cause)
+	e.RetryAfter = quotaRetry
+	return e
+}
+
 // tokenRejected reports whether a WeChat errcode says the access token is
 // invalid (40001), expired (42001) or not the latest (40014).
 func tokenRejected(errcode int64) bool {
@@ -169,9 +182,14 @@ func errcodeError(o op, ex exchange, cause *upstreamError) *apperr.Error {
 		switch ex.errcode {
 		case -1:
 			return apperr.Wrap(apperr.Unavailable, msgBusy, cause)
-		case 45009, 45011:
-			// Our AppID's daily or per-minute quota for tokens.
-			return apperr.Wrap(apperr.Unavailable, msgUnavailable, cause)
+		case 45009:
+			// Our AppID's daily quota for tokens.
+			return quotaError(cause)
+		case 45011:
+			// Our AppID's per-minute quota for tokens.
+			e := apperr.Wrap(apperr.Unavailable, msgUnavailable, cause)
+			e.RetryAfter = rateLimitRetry
+			return e
 		default:
 			// 40013 invalid appid, 40125 invalid secret, 40164 IP not
 			// whitelisted, 89503 IP awaiting confirmation...
@@ -196,8 +214,11 @@ func errcodeError(o op, ex exchange, cause *upstreamError) *apperr.Error {
 		return apperr.Wrap(apperr.Forbidden, msgRiskyAccount, cause)
 	case ex.errcode == -1:
 		return apperr.Wrap(apperr.Unavailable, msgBusy, cause)
-	case ex.errcode == 45009, tokenRejected(ex.errcode):
-		// Daily quota, or a token still refused after one refresh.
+	case ex.errcode == 45009:
+		// The daily quota of the API.
+		return quotaError(cause)
+	case tokenRejected(ex.errcode):
+		// A token still refused after one refresh.
 		return apperr.Wrap(apperr.Unavailable, msgUnavailable, cause)
 	case ex.errcode == 40013 || ex.errcode == 40125 || ex.errcode == 41002 || ex.errcode == 41004:
 		return apperr.Wrap(apperr.Internal, msgMisconfigured, cause)

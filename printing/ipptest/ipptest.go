@@ -29,6 +29,9 @@ type Printer struct {
 	// status and httpStatus, when set, make the next jobs fail.
 	status     goipp.Status
 	httpStatus int
+	// stalled jobs get no answer until the client gives up; dropped ones
+	// see the connection closed without an answer.
+	stalled, dropped bool
 }
 
 // New starts a printer; it stops when close is called.
@@ -54,6 +57,23 @@ func (p *Printer) Fail(status goipp.Status, httpStatus int) {
 	p.status, p.httpStatus = status, httpStatus
 }
 
+// Stall makes later jobs wait, unanswered, until the client gives up (a
+// printer that hangs); false answers them again.
+func (p *Printer) Stall(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = on
+}
+
+// Drop makes later jobs see the connection closed without an answer (a
+// printer that resets, or is switched off mid-job); false answers them
+// again.
+func (p *Printer) Drop(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropped = on
+}
+
 // Jobs returns the jobs received so far.
 func (p *Printer) Jobs() []Job {
 	p.mu.Lock()
@@ -73,6 +93,22 @@ func (p *Printer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	doc, _ := io.ReadAll(r.Body)
+	p.mu.Lock()
+	stalled, dropped := p.stalled, p.dropped
+	p.mu.Unlock()
+	switch {
+	case stalled:
+		<-r.Context().Done()
+		return
+	case dropped:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.httpStatus != 0 {

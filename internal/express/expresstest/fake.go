@@ -14,6 +14,7 @@ package expresstest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -43,6 +44,11 @@ type Fake struct {
 	shipments []Shipment
 	fail      []int // statuses of the next answers to fail with
 	calls     int
+	// lose counts the next bookings that are made but whose answer is
+	// lost (the connection closed); stalled bookings get no answer until
+	// the client gives up.
+	lose    int
+	stalled bool
 }
 
 // New starts a fake on 127.0.0.1, closed when t ends.
@@ -63,6 +69,22 @@ func (f *Fake) FailNext(n, status int) {
 	for range n {
 		f.fail = append(f.fail, status)
 	}
+}
+
+// LoseNext makes the next n bookings go through at the company while
+// their answers are lost: the connection closes before the answer.
+func (f *Fake) LoseNext(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lose += n
+}
+
+// Stall makes later bookings wait, unanswered and not made, until the
+// client gives up (a company API that hangs); false answers them again.
+func (f *Fake) Stall(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stalled = on
 }
 
 // Shipments returns the accepted bookings, one per reference, in order.
@@ -108,8 +130,18 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.calls++
+	stalled := f.stalled
+	f.mu.Unlock()
+	if stalled {
+		// Reading the body to its end first lets the server notice a
+		// client that gives up, which cancels r.Context().
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if len(f.fail) > 0 {
 		status := f.fail[0]
 		f.fail = f.fail[1:]
@@ -141,5 +173,15 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	s := Shipment{Reference: req.Reference, Tracking: fmt.Sprintf("EX%010d", len(f.shipments)+1), Contents: req.Contents,
 		Recipient: req.Recipient.Name, Phone: req.Recipient.Phone, Address: req.Recipient.Address, Sender: req.Sender.Name}
 	f.shipments = append(f.shipments, s)
+	if f.lose > 0 {
+		f.lose--
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
 	answer(w, http.StatusCreated, map[string]string{"tracking_number": s.Tracking})
 }

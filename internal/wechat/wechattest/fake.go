@@ -226,6 +226,14 @@ func (f *Fake) Refuse(openID string) {
 	f.refused[openID] = true
 }
 
+// Accept undoes Refuse: subscribe messages to openID are accepted again,
+// as when the user subscribed anew.
+func (f *Fake) Accept(openID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.refused, openID)
+}
+
 // AllowTemplates makes only these template IDs valid for subscribe
 // messages; others get 40037. Until it is called, every ID is valid.
 func (f *Fake) AllowTemplates(ids ...string) {
