@@ -47,6 +47,12 @@ func (s *Service) statusMessage(c Case) notify.Message {
 	}
 }
 
+// ReannounceClosed is how far back Reannounce looks for closed cases whose
+// last message a crash may have lost: news older than a week is no news.
+// (The outbox never forgets a message ID, so what was sent is not sent
+// again.)
+const ReannounceClosed = 7 * 24 * time.Hour
+
 // reannounceBatch bounds the messages Reannounce queues in one write.
 const reannounceBatch = 500
 
@@ -57,8 +63,8 @@ const reannounceBatch = 500
 // between them leaves the change without its message: run at start,
 // before serving, Reannounce queues what was lost. The outbox keeps one
 // message per ID, so a message already queued (or sent) is not queued
-// again. A crash as a case is closed can still lose that last message:
-// closed cases are too many to read at every start.
+// again. Closed cases are too many to read at every start: those closed
+// in the last ReannounceClosed (a week) are read, by their last change.
 func (s *Service) Reannounce(ctx context.Context) (int, error) {
 	if s.cfg.Notifier == nil {
 		return 0, nil
@@ -67,8 +73,13 @@ func (s *Service) Reannounce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cases: reannounce: %w", err)
 	}
+	closed, err := s.store.ListCases(ctx, Filter{States: []State{StateApproved, StateDenied, StateRejected, StateWithdrawn},
+		UpdatedAfter: s.now().Add(-ReannounceClosed)})
+	if err != nil {
+		return 0, fmt.Errorf("cases: reannounce: %w", err)
+	}
 	var msgs []notify.Message
-	for _, c := range open {
+	for _, c := range append(open, closed...) {
 		if n := len(c.History); n > 0 && c.History[n-1].At.Equal(c.UpdatedAt) {
 			msgs = append(msgs, s.statusMessage(c))
 		}

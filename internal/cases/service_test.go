@@ -748,4 +748,16 @@ func TestReannounceAfterCrash(t *testing.T) {
 	if err != nil || m.To != alice.Citizen || m.Kind != notify.KindCaseStatus || m.Data["state"] != cases.StateSubmitted.Label() {
 		t.Fatalf("message queued again: %+v, %v", m, err)
 	}
+	// A case closed just before the crash (withdrawn here) gets its last
+	// message too, once.
+	c = must[cases.Case](t)(o.mute.Withdraw(ctx, alice, c.ID))
+	closed := fmt.Sprintf("case:%s:%d", c.ID, c.Rev)
+	for range 2 {
+		if n, err := o.svc.Reannounce(ctx); err != nil || n != 1 {
+			t.Fatalf("Reannounce = %d, %v; want the withdrawn case", n, err)
+		}
+	}
+	if m, err := o.outbox.GetMessage(ctx, closed); err != nil || m.Data["state"] != cases.StateWithdrawn.Label() {
+		t.Fatalf("the closing message: %+v, %v", m, err)
+	}
 }

@@ -48,7 +48,9 @@ type Filter struct {
 	DueBefore time.Time
 	// CertPending keeps only cases whose certificate is still to be issued.
 	CertPending bool
-	Order       Order
+	// UpdatedAfter keeps only cases last changed after it.
+	UpdatedAfter time.Time
+	Order        Order
 	// After is the ID to continue after (NewestFirst only).
 	After string
 	// Limit caps the result; 0 means no cap.

@@ -26,6 +26,11 @@ func caseIndexes() []collectionIndexes {
 				Options: options.Index().SetName("number").SetUnique(true),
 			},
 			{
+				// The cases changed lately (the notifications recovered at start).
+				Keys:    bson.D{{Key: "updated_at", Value: 1}},
+				Options: options.Index().SetName("updated_at"),
+			},
+			{
 				// A citizen's cases, newest first.
 				Keys:    bson.D{{Key: "applicant", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}},
 				Options: options.Index().SetName("applicant_created"),
@@ -84,6 +89,7 @@ type caseDoc struct {
 	DueAt     *time.Time `bson:"due_at"`
 	NoDue     bool       `bson:"no_due"`
 	CreatedAt time.Time  `bson:"created_at"`
+	UpdatedAt time.Time  `bson:"updated_at"`
 	Rev       int        `bson:"rev"`
 	Body      cases.Case `bson:"body"`
 }
@@ -92,9 +98,9 @@ func newCaseDoc(c cases.Case) caseDoc {
 	d := caseDoc{
 		ID: c.ID, Number: c.Number, Applicant: c.Applicant, Center: c.Center, Sector: c.Sector,
 		State: string(c.State), Green: c.Green, NoDue: c.DueAt.IsZero(), CreatedAt: c.CreatedAt,
-		Rev: c.Rev, Body: c,
+		UpdatedAt: c.UpdatedAt, Rev: c.Rev, Body: c,
 	}
-	storedTimes(&d.CreatedAt)
+	storedTimes(&d.CreatedAt, &d.UpdatedAt)
 	if !c.DueAt.IsZero() {
 		due := c.DueAt
 		storedTimes(&due)
@@ -220,6 +226,12 @@ func (s *CaseStore) ListCases(ctx context.Context, f cases.Filter) ([]cases.Case
 	}
 	if f.CertPending {
 		filter = append(filter, bson.E{Key: "body.cert_pending", Value: true})
+	}
+	if !f.UpdatedAfter.IsZero() {
+		// Stored to the millisecond: after an instant within a millisecond
+		// is from the next one.
+		after := f.UpdatedAfter.UTC().Truncate(time.Millisecond)
+		filter = append(filter, bson.E{Key: "updated_at", Value: bson.D{{Key: "$gt", Value: after}}})
 	}
 	opts := options.Find()
 	switch f.Order {

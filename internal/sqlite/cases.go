@@ -93,10 +93,10 @@ func (s *CaseStore) CreateCase(ctx context.Context, c cases.Case) error {
 		return fmt.Errorf("sqlite: create case %s: %w", c.ID, err)
 	}
 	return s.db.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(`INSERT INTO cases (id, number, applicant, center, sector, state, green, due_at, created_at, rev, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.Exec(`INSERT INTO cases (id, number, applicant, center, sector, state, green, due_at, created_at, updated_at, rev, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Number, c.Applicant, c.Center, c.Sector, string(c.State), boolInt(c.Green),
-			ms(c.DueAt), ms(c.CreatedAt), c.Rev, string(doc))
+			ms(c.DueAt), ms(c.CreatedAt), ms(c.UpdatedAt), c.Rev, string(doc))
 		switch {
 		case isUnique(err):
 			return errCaseExists(err)
@@ -135,9 +135,9 @@ func (s *CaseStore) UpdateCase(ctx context.Context, c cases.Case) error {
 	}
 	return s.db.Write(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE cases SET number = ?, applicant = ?, center = ?, sector = ?, state = ?, green = ?,
-			due_at = ?, created_at = ?, rev = ?, doc = ? WHERE id = ? AND rev = ?`,
+			due_at = ?, created_at = ?, updated_at = ?, rev = ?, doc = ? WHERE id = ? AND rev = ?`,
 			c.Number, c.Applicant, c.Center, c.Sector, string(c.State), boolInt(c.Green),
-			ms(c.DueAt), ms(c.CreatedAt), c.Rev, string(doc), c.ID, c.Rev-1)
+			ms(c.DueAt), ms(c.CreatedAt), ms(c.UpdatedAt), c.Rev, string(doc), c.ID, c.Rev-1)
 		switch {
 		case isUnique(err):
 			return errCaseExists(err)
@@ -194,6 +194,9 @@ func (s *CaseStore) ListCases(ctx context.Context, f cases.Filter) ([]cases.Case
 	}
 	if f.CertPending {
 		add(`json_extract(doc, '$.cert_pending') = 1`)
+	}
+	if !f.UpdatedAfter.IsZero() {
+		add(`updated_at > ?`, ms(f.UpdatedAfter.Truncate(time.Millisecond)))
 	}
 	var order string
 	switch f.Order {

@@ -429,6 +429,13 @@ var migrations = []string{
 	// 20: a holder's served tickets, latest first, for the ones they may
 	// still rate (好差评's 待评价 list).
 	`CREATE INDEX tickets_served_by_holder ON tickets (holder, finished_at DESC) WHERE status = 'done';`,
+	// 21: when each case last changed, for the notifications recovered at
+	// start (cases.Filter.UpdatedAfter); older rows take it from their
+	// document (RFC 3339 in UTC).
+	`ALTER TABLE cases ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+	UPDATE cases SET updated_at = CAST(round((julianday(json_extract(doc, '$.updated_at')) - 2440587.5) * 86400000) AS INTEGER)
+		WHERE json_extract(doc, '$.updated_at') IS NOT NULL;
+	CREATE INDEX cases_by_updated ON cases (updated_at);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

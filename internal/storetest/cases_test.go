@@ -43,6 +43,7 @@ var caseScenarios = []scenario[cases.Store]{
 	{"by deadline: green channel first, then by due time with none last, then by ID", testCaseByDeadline},
 	{"center, applicant, state and sector filters", testCaseFilters},
 	{"due before keeps the cases due strictly before it", testCaseDueBefore},
+	{"updated after keeps the cases last changed strictly after it, an update moving a case in", testCaseUpdatedAfter},
 	{"limit caps a list, 0 is no cap; an empty list is empty, not nil", testCaseLimit},
 }
 
@@ -514,6 +515,27 @@ func testCaseDueBefore(t *testing.T, s cases.Store) {
 	csWantList(t, s, cases.Filter{DueBefore: csAt.Add(day + time.Millisecond), Order: cases.ByDeadline}, "cs05", "cs02", "cs04")
 	csWantList(t, s, cases.Filter{DueBefore: csAt.Add(100 * day), Order: cases.ByDeadline}, "cs05", "cs02", "cs04", "cs01")
 	csWantList(t, s, cases.Filter{DueBefore: csAt.Add(-time.Hour), Order: cases.ByDeadline})
+}
+
+func testCaseUpdatedAfter(t *testing.T, s cases.Store) {
+	changed := func(id string, at time.Duration) cases.Case {
+		c := csCase(id, csAt.Add(-48*time.Hour))
+		c.UpdatedAt = csAt.Add(at)
+		return c
+	}
+	csCreate(t, s, changed("cs01", -time.Hour), changed("cs02", time.Hour), changed("cs03", 0), changed("cs04", -47*time.Hour))
+	csWantList(t, s, cases.Filter{UpdatedAfter: csAt, Order: cases.ByDeadline}, "cs02")
+	csWantList(t, s, cases.Filter{UpdatedAfter: csAt.Add(-time.Millisecond), Order: cases.ByDeadline}, "cs02", "cs03")
+	csWantList(t, s, cases.Filter{UpdatedAfter: csAt.Add(-2 * time.Hour), States: []cases.State{cases.StateSubmitted}, Order: cases.ByDeadline}, "cs01", "cs02", "cs03")
+	// Within a millisecond: after its start, so not after the instant.
+	csWantList(t, s, cases.Filter{UpdatedAfter: csAt.Add(500 * time.Microsecond), Order: cases.ByDeadline}, "cs02")
+	// An update stamps the case anew.
+	c := changed("cs04", -47*time.Hour)
+	c.Rev, c.UpdatedAt, c.State = 2, csAt.Add(2*time.Hour), cases.StateWithdrawn
+	if err := s.UpdateCase(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	csWantList(t, s, cases.Filter{UpdatedAfter: csAt, Order: cases.ByDeadline}, "cs02", "cs04")
 }
 
 func testCaseLimit(t *testing.T, s cases.Store) {
