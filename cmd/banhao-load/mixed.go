@@ -26,6 +26,7 @@ const (
 	opCaseUpload  = "case upload (mp)"
 	opCaseSubmit  = "case submit (mp)"
 	opCaseAccept  = "case accept (window)"
+	opCaseDecide  = "case approve (back office)"
 	opServerDown  = "server down"
 	mixedMatter   = "hm-crj-hkmo-endorsement" // online, one required material
 	mixedCaseDesk = "exit-entry"              // the matter's sector, whose clerk accepts
@@ -201,8 +202,13 @@ func mixed(ctx context.Context, o options, acks *ackLog, out io.Writer) ([]resul
 	if err := persist(ctx, func() (err error) { kiosks, err = registerKiosks(ctx, a, admin, run, o.kiosks); return err }); err != nil {
 		return nil, err
 	}
-	// The clerk who accepts cases: one account of the matter's sector.
-	acceptor, err := caseClerk(ctx, a, admin, run, out)
+	// The clerk who accepts cases and the approver who concludes them:
+	// one account each of the matter's sector.
+	acceptor, err := caseStaff(ctx, a, admin, run+"acc", "压测受理员", "clerk", out)
+	if err != nil {
+		return nil, err
+	}
+	approver, err := caseStaff(ctx, a, admin, run+"apr", "压测审批员", "approver", out)
 	if err != nil {
 		return nil, err
 	}
@@ -238,6 +244,7 @@ func mixed(ctx context.Context, o options, acks *ackLog, out io.Writer) ([]resul
 	callNext, complete := newMeter(opCallNext), newMeter(opComplete)
 	book := newMeter(opMixedBook)
 	cStart, cForm, cUpload, cSubmit, cAccept := newMeter(opCaseStart), newMeter(opCaseForm), newMeter(opCaseUpload), newMeter(opCaseSubmit), newMeter(opCaseAccept)
+	cDecide := newMeter(opCaseDecide)
 	down := newMeter(opServerDown)
 	// wait records a call the server did not answer and waits a moment.
 	wait := func(ctx context.Context, err error) bool {
@@ -346,6 +353,7 @@ func mixed(ctx context.Context, o options, acks *ackLog, out io.Writer) ([]resul
 	}}
 	pngFile := tinyPNG()
 	submitted := make(chan string, 4096)
+	accepted := make(chan string, 4096)
 	var nextCase atomic.Int64
 	caseCrew := crew{n: max(1, o.clients/4), loop: func(ctx context.Context, _, _ int) error {
 		tok := users[int(nextCase.Add(1)-1)%len(users)]
@@ -412,11 +420,38 @@ func mixed(ctx context.Context, o options, acks *ackLog, out io.Writer) ([]resul
 			}
 			return err
 		})
+		if err == nil {
+			select {
+			case accepted <- c.ID:
+			default:
+			}
+		}
 		wait(ctx, err)
 		return nil
 	}}
-	meters := []*meter{takeMP, takeKiosk, callNext, complete, book, cStart, cForm, cUpload, cSubmit, cAccept, down}
-	crews := []crew{takers, kioskCrew, deskCrew, bookers, caseCrew, acceptCrew}
+	// Every other accepted case is approved, so that kills also land as
+	// cases close.
+	decideCrew := crew{n: 1, loop: func(ctx context.Context, _, _ int) error {
+		var id string
+		select {
+		case id = <-accepted:
+		case <-ctx.Done():
+			return nil
+		}
+		var c mixedCase
+		err := cDecide.do(ctx, func() error {
+			err := a.call(ctx, http.MethodPost, "/api/v1/staff/cases/"+id+"/decide", approver.token,
+				map[string]any{"approve": true, "reason": "符合条件"}, &c)
+			if err == nil {
+				acks.add(ack{Kind: "case", ID: c.ID, Op: "decide", State: c.State, Rev: c.Rev})
+			}
+			return err
+		})
+		wait(ctx, err)
+		return nil
+	}}
+	meters := []*meter{takeMP, takeKiosk, callNext, complete, book, cStart, cForm, cUpload, cSubmit, cAccept, cDecide, down}
+	crews := []crew{takers, kioskCrew, deskCrew, bookers, caseCrew, acceptCrew, decideCrew}
 	rs := phase{title: "mixed", d: o.duration, meters: meters, crews: crews}.run(ctx, out)
 	counts := acks.counts()
 	fmt.Fprintf(out, "mixed: acknowledged writes: %d tickets, %d calls, %d completions, %d bookings, %d case steps\n",
@@ -424,13 +459,14 @@ func mixed(ctx context.Context, o options, acks *ackLog, out io.Writer) ([]resul
 	return append(setup, rs...), nil
 }
 
-// caseClerk opens a clerk account of the mixed matter's sector and logs
-// it in, to accept the cases submitted during the run.
-func caseClerk(ctx context.Context, a *api, admin staffSession, run string, out io.Writer) (staffSession, error) {
-	username, password := "ld"+run+"acc", randomPassword()
+// caseStaff opens an account with role in the mixed matter's sector and
+// logs it in: the clerk accepting the cases submitted during the run, the
+// approver concluding them.
+func caseStaff(ctx context.Context, a *api, admin staffSession, user, name, role string, out io.Writer) (staffSession, error) {
+	username, password := "ld"+user, randomPassword()
 	err := persist(ctx, func() error {
 		err := a.call(ctx, http.MethodPost, "/api/v1/staff/accounts", admin.token, map[string]any{
-			"username": username, "name": "压测受理员", "roles": []string{"clerk"}, "sectors": []string{mixedCaseDesk}, "password": password,
+			"username": username, "name": name, "roles": []string{role}, "sectors": []string{mixedCaseDesk}, "password": password,
 		}, nil)
 		if he := (*httpError)(nil); errors.As(err, &he) && he.status == http.StatusConflict {
 			return nil // made by a try the server did not answer
@@ -438,7 +474,7 @@ func caseClerk(ctx context.Context, a *api, admin staffSession, run string, out 
 		return err
 	})
 	if err != nil {
-		return staffSession{}, fmt.Errorf("create the accepting clerk: %w", err)
+		return staffSession{}, fmt.Errorf("create the %s: %w", role, err)
 	}
 	var s staffSession
 	err = persist(ctx, func() (err error) { s, err = staffLogin(ctx, a, username, password, out); return err })

@@ -694,11 +694,12 @@ func reachable(c caseRow) string {
 
 // laterStates are the states a case may have after an acknowledged step.
 var laterStates = map[string][]string{
-	"start":  {"draft", "submitted", "accepted"},
-	"form":   {"draft", "submitted", "accepted"},
-	"upload": {"draft", "submitted", "accepted"},
-	"submit": {"submitted", "accepted"},
-	"accept": {"accepted"},
+	"start":  {"draft", "submitted", "accepted", "approved"},
+	"form":   {"draft", "submitted", "accepted", "approved"},
+	"upload": {"draft", "submitted", "accepted", "approved"},
+	"submit": {"submitted", "accepted", "approved"},
+	"accept": {"accepted", "approved"},
+	"decide": {"approved"},
 }
 
 func checkCases(v *verdict, s state, acks []ackLine) {
@@ -713,7 +714,7 @@ func checkCases(v *verdict, s state, acks []ackLine) {
 			miss = "not in the database"
 		case c.rev < a.Rev || !slices.Contains(laterStates[a.Op], c.state):
 			miss = fmt.Sprintf("stored %s at rev %d after an acknowledged %s to %s at rev %d", c.state, c.rev, a.Op, a.State, a.Rev)
-		case (a.Op == "submit" || a.Op == "accept") && !s.queued(fmt.Sprintf("case:%s:%d", a.ID, a.Rev)):
+		case (a.Op == "submit" || a.Op == "accept" || a.Op == "decide") && !s.queued(fmt.Sprintf("case:%s:%d", a.ID, a.Rev)):
 			miss = "its status message is not in the outbox"
 		}
 		v.check("case "+a.Op, a, miss)
