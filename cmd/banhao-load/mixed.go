@@ -429,8 +429,8 @@ func mixed(ctx context.Context, o options, acks *ackLog, out io.Writer) ([]resul
 		wait(ctx, err)
 		return nil
 	}}
-	// Every other accepted case is approved, so that kills also land as
-	// cases close.
+	// One approver approves the accepted cases as fast as one can, so
+	// that kills also land as cases close.
 	decideCrew := crew{n: 1, loop: func(ctx context.Context, _, _ int) error {
 		var id string
 		select {
