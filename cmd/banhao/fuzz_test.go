@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"mime/multipart"
 	"net"
@@ -27,6 +30,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/banhao/banhao/assets"
 	"github.com/banhao/banhao/internal/catalog"
@@ -75,7 +80,11 @@ var fuzzStaff = []struct{ user, roles string }{
 	{"fuzzappr", "approver"},
 }
 
-func newFuzzEnv(t testing.TB) *fuzzEnv {
+func newFuzzEnv(t testing.TB) *fuzzEnv { return newFuzzEnvOn(t, nil) }
+
+// newFuzzEnvOn is newFuzzEnv with store settings added (the MongoDB
+// store: its URI, database and keys).
+func newFuzzEnvOn(t testing.TB, store map[string]string) *fuzzEnv {
 	t.Helper()
 	ctx := context.Background()
 	vars := map[string]string{
@@ -91,6 +100,7 @@ func newFuzzEnv(t testing.TB) *fuzzEnv {
 	// refuses every code it was not given.
 	wx := wechattest.New(t)
 	vars["BANHAO_WECHAT_APPID"], vars["BANHAO_WECHAT_SECRET"], vars["BANHAO_WECHAT_API_URL"] = wechattest.AppID, wechattest.Secret, wx.URL()
+	maps.Copy(vars, store)
 	cfg, err := parseConfig(nil, func(k string) string { return vars[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -1376,7 +1386,38 @@ func fuzzSeed(t *testing.T) uint64 {
 // TestAPIBadInput sends at least 10,000 generated malformed requests (2,000
 // with -short) at every operation of /openapi.json and wants no 5xx, no
 // panic and a problem+json with a code for every error.
-func TestAPIBadInput(t *testing.T) {
+func TestAPIBadInput(t *testing.T) { runAPIBadInput(t, nil) }
+
+// TestAPIBadInputMongo runs the same requests over the MongoDB store when
+// BANHAO_TEST_MONGODB_URI names one (a fresh database, dropped after).
+// FerretDB is not linked into this test binary, so without a URI it skips;
+// the store-level faults and contracts run on FerretDB in internal/storetest.
+func TestAPIBadInputMongo(t *testing.T) {
+	uri := os.Getenv("BANHAO_TEST_MONGODB_URI")
+	if uri == "" {
+		t.Skip("BANHAO_TEST_MONGODB_URI is not set")
+	}
+	db := fmt.Sprintf("banhao_fuzz_%d", time.Now().UnixNano())
+	key := func() string {
+		b := make([]byte, 32)
+		crand.Read(b)
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if c, err := mongodrv.Connect(options.Client().ApplyURI(uri)); err == nil {
+			c.Database(db).Drop(ctx)
+			c.Disconnect(ctx)
+		}
+	})
+	runAPIBadInput(t, map[string]string{
+		"BANHAO_MONGODB_URI": uri, "BANHAO_MONGODB_DATABASE": db,
+		"BANHAO_DATA_KEY": "k1:" + key(), "BANHAO_SIGNING_KEYS": "f1:" + key(),
+	})
+}
+
+func runAPIBadInput(t *testing.T, store map[string]string) {
 	seed := fuzzSeed(t)
 	n := 10_500
 	if testing.Short() {
@@ -1385,7 +1426,7 @@ func TestAPIBadInput(t *testing.T) {
 	if s := os.Getenv("BANHAO_FUZZ_REQUESTS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	e := newFuzzEnv(t)
+	e := newFuzzEnvOn(t, store)
 	g := &apiFuzzer{e: e, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 	t.Logf("seed %d (rerun with BANHAO_FUZZ_SEED=%d), %d operations, %d requests", seed, seed, len(e.ops), n)
 	start := time.Now()

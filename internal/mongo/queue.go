@@ -625,28 +625,27 @@ func (s *QueueStore) RecentCalls(ctx context.Context, center, day string, limit 
 	return out, nil
 }
 
-// WaitingCounts implements queue.Store with a distinct and a count per
-// sector rather than a $group, which FerretDB v1 supports only in part;
-// a center has a handful of sectors.
+// WaitingCounts implements queue.Store by reading the sector of every
+// waiting ticket (a lobby holds hundreds at most) and counting in Go: one
+// consistent read, no $group (which FerretDB v1 supports only in part) and
+// no distinct (which FerretDB v1 refuses once the request's deadline adds
+// maxTimeMS to it).
 func (s *QueueStore) WaitingCounts(ctx context.Context, center, day string) (map[string]int, error) {
 	waiting := bson.D{
 		{Key: "center", Value: center},
 		{Key: "day", Value: day},
 		{Key: "status", Value: string(queue.StatusWaiting)},
 	}
-	var sectors []string
-	if err := s.board.Distinct(ctx, "sector", waiting).Decode(&sectors); err != nil {
+	type sectorOnly struct {
+		Sector string `bson:"sector"`
+	}
+	docs, err := findAll[sectorOnly](ctx, s.board, waiting, options.Find().SetProjection(bson.D{{Key: "sector", Value: 1}, {Key: "_id", Value: 0}}))
+	if err != nil {
 		return nil, fmt.Errorf("mongo: waiting counts of %s on %s: %w", center, day, err)
 	}
-	out := make(map[string]int, len(sectors))
-	for _, sec := range sectors {
-		n, err := s.board.CountDocuments(ctx, append(waiting[:len(waiting):len(waiting)], bson.E{Key: "sector", Value: sec}))
-		if err != nil {
-			return nil, fmt.Errorf("mongo: waiting counts of %s on %s in %s: %w", center, day, sec, err)
-		}
-		if n > 0 { // a ticket called since the distinct
-			out[sec] = int(n)
-		}
+	out := map[string]int{}
+	for _, d := range docs {
+		out[d.Sector]++
 	}
 	return out, nil
 }
