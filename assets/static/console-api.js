@@ -1,7 +1,8 @@
 // Shared by the console's modules (console.js on every console page,
-// console-cases.js on the 办件 pages): reading the CSRF cookie, calling the
-// staff API with problem+json errors in Chinese, and the session-ended and
-// Retry-After texts.
+// console-cases.js, -service.js, -reports.js and -outbox.js on theirs):
+// reading the CSRF cookie, calling the staff API with problem+json errors
+// in Chinese, the session-ended and Retry-After texts, and the few DOM
+// builders every table needs.
 
 export function cookie(name) {
   for (const part of document.cookie.split(";")) {
@@ -63,4 +64,34 @@ export function waitText(retryAfter) {
   const clock = until.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false });
   const span = secs < 60 ? `${Math.ceil(secs)} 秒` : `${Math.ceil(secs / 60)} 分钟`;
   return `请等待约 ${span}，${clock} 之后再试。`;
+}
+
+// el makes an element with an optional class and text (never HTML).
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// cell makes a table cell holding a node, or a text (numbers included).
+export function cell(content) {
+  const td = document.createElement("td");
+  if (content instanceof Node) td.append(content);
+  else td.textContent = content ?? "";
+  return td;
+}
+
+// badge is a coloured status word; the word, never the colour alone,
+// carries the meaning. kind is ok, warn, bad or off.
+export function badge(text, kind) {
+  return el("span", "badge " + kind, text);
+}
+
+// timeText shows a time in the center's zone, or empty for none (an
+// unset Go time is year 1).
+export function timeText(iso, empty = "") {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime()) || d.getFullYear() < 2000) return empty;
+  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
 }

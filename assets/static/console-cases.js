@@ -11,7 +11,7 @@
 // case the server answers with. Changes echo the banhao_csrf cookie in
 // X-CSRF-Token, as console.js does.
 
-import { api, sessionEnded, waitText } from "/static/console-api.js";
+import { api, sessionEnded, waitText, el, cell, badge } from "/static/console-api.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -111,26 +111,6 @@ function when(iso) {
 
 function day(iso) {
   return when(iso).slice(0, 10);
-}
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function cell(content) {
-  const td = document.createElement("td");
-  if (content instanceof Node) td.append(content);
-  else td.textContent = content;
-  return td;
-}
-
-// badge is a coloured status word; the word, never the colour alone,
-// carries the meaning. kind is ok, warn, bad or off.
-function badge(text, kind) {
-  return el("span", "badge " + kind, text);
 }
 
 const root = $("cases");

@@ -4,7 +4,7 @@
 // at once. A refusal shows the server's Chinese detail in the alert; a
 // retry redraws the list from the server.
 
-import { api, sessionEnded, waitText } from "/static/console-api.js";
+import { api, sessionEnded, waitText, el, cell, timeText } from "/static/console-api.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,26 +20,6 @@ const kindNames = {
   consult_reply: "咨询答复",
   complaint_status: "投诉处理",
 };
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function cell(content) {
-  const td = el("td");
-  if (typeof content === "string") td.textContent = content;
-  else td.append(content);
-  return td;
-}
-
-function timeText(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "";
-  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
-}
 
 function show(id, text) {
   const e = $(id);

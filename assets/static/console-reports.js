@@ -7,27 +7,10 @@
 // marked 合格 or 有问题 with an optional note (POST …/spot-check/marks);
 // the row then shows the saved mark as the server answered it.
 
-import { api, sessionEnded } from "/static/console-api.js";
+import { api, sessionEnded, el, badge, timeText } from "/static/console-api.js";
 
 const $ = (id) => document.getElementById(id);
 const uPlot = window.uPlot;
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function badge(text, kind) {
-  return el("span", "badge " + kind, text);
-}
-
-function timeText(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime()) || d.getFullYear() < 2000) return "—";
-  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
-}
 
 const sectorNames = new Map(
   [...document.querySelectorAll("#sector-names li")].map((li) => [li.dataset.code, li.dataset.name]),
@@ -293,7 +276,7 @@ function markCell(td, mark) {
   const [text, kind] = verdicts[mark.verdict] || [mark.verdict, "warn"];
   td.append(badge(text, kind));
   if (mark.note) td.append(el("span", "mark-note", mark.note));
-  td.append(el("span", "hint mark-by", `${staffNames.get(mark.by) || mark.by} · ${timeText(mark.at)}`));
+  td.append(el("span", "hint mark-by", `${staffNames.get(mark.by) || mark.by} · ${timeText(mark.at, "—")}`));
 }
 
 function spotRow(it, n) {
@@ -305,7 +288,7 @@ function spotRow(it, n) {
   num.scope = "row";
   num.id = `spot-num-${n}`;
   const where = it.kind === "case" ? it.matter || "—" : it.window ? windowName(it.window) : "—";
-  tr.append(el("td", "", kind), num, el("td", "", sectorName(it.sector)), el("td", "", where), el("td", "", timeText(it.at)));
+  tr.append(el("td", "", kind), num, el("td", "", sectorName(it.sector)), el("td", "", where), el("td", "", timeText(it.at, "—")));
   const verdict = el("td", "mark");
   markCell(verdict, it.mark);
   const act = el("div", "mark-actions");

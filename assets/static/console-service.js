@@ -8,30 +8,10 @@
 // and keeps everything typed; a successful one redraws the panel from what
 // the server answers with.
 
-import { api, sessionEnded } from "/static/console-api.js";
+import { api, sessionEnded, el, cell, badge, timeText } from "/static/console-api.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("service");
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function cell(content) {
-  const td = el("td");
-  if (typeof content === "string") td.textContent = content;
-  else td.append(content);
-  return td;
-}
-
-// badge is a coloured status word; the word, never the colour alone,
-// carries the meaning.
-function badge(text, kind) {
-  return el("span", "badge " + kind, text);
-}
 
 const levelKinds = { green: "ok", yellow: "warn", red: "bad" };
 
@@ -40,12 +20,6 @@ function dueCell(due) {
   const wrap = el("span", "deadline");
   wrap.append(badge(due.level_label || due.level, levelKinds[due.level] || "warn"), " ", `${due.due_day} 前`);
   return cell(wrap);
-}
-
-function timeText(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "";
-  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
 }
 
 function short(text, n) {
