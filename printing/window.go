@@ -28,7 +28,10 @@ type Printers map[string]Printer
 // the job failed and the certificate printable again.
 func (s *Service) WindowPrint(ctx context.Context, p Printer, staff, center, window, cert string) (Job, error) {
 	if p == nil {
-		return Job{}, apperr.New(CodePrinter, "这个窗口没有配置打印机")
+		// Not an outage to retry (CodePrinter, 503): the window has no
+		// printer until it is configured, so the request conflicts with
+		// the window's state.
+		return Job{}, apperr.New(CodePrintState, "这个窗口没有配置打印机，请到有打印机的窗口或自助终端打印")
 	}
 	c, err := s.lib.Get(ctx, cert)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
 	"maps"
@@ -67,9 +69,17 @@ type fuzzEnv struct {
 	courier string
 	kiosk   struct{ id, secret, session string }
 	// pools are real values for path parameters: by the path up to and
-	// including the parameter ("/api/v1/mp/cases/{id}"), and by name.
+	// including the parameter ("/api/v1/mp/cases/{id}"), and by name;
+	// by an operation's whole path for one that needs particular records
+	// ("/api/v1/mp/cases/{id}/delivery").
 	pools map[string][]string
 	spare int
+	// printable are certificates of the citizen not yet sent to print:
+	// a new kiosk starts a print job on one, so that the job's PDF is
+	// there to fetch.
+	printable []string
+	// quiet keeps step from logging a refusal that is expected.
+	quiet bool
 }
 
 var fuzzStaff = []struct{ user, roles string }{
@@ -95,6 +105,9 @@ func newFuzzEnvOn(t testing.TB, store map[string]string) *fuzzEnv {
 		// per-address limits would answer most with 429 and hide the handlers.
 		"BANHAO_CITIZEN_WRITES_PER_MINUTE": "1000000",
 		"BANHAO_MP_LOGINS_PER_MINUTE":      "1000000",
+		// The public case lookup allows at most 10,000 a minute: enough
+		// that the lookups with a real number and code reach the handler.
+		"BANHAO_CASE_LOOKUPS_PER_MINUTE": "10000",
 	}
 	// WeChat is there, as in production: a fake on 127.0.0.1 that
 	// refuses every code it was not given.
@@ -204,6 +217,7 @@ func newFuzzEnvOn(t testing.TB, store map[string]string) *fuzzEnv {
 	e.setup(http.MethodPost, "/api/v1/kiosk/tickets", "kiosk", `{"sector":"housing-fund"}`)
 	e.setup(http.MethodPost, "/api/v1/kiosk/cases", "kiosk", `{"matter":"hm-ga-no-crime-record"}`)
 	e.walkCase(admin)
+	e.seedDeep(admin)
 	for _, path := range []string{"/api/v1/staff/windows", "/api/v1/staff/kiosks", "/api/v1/staff/cases", "/api/v1/staff/consultations", "/api/v1/staff/complaints", "/api/v1/staff/couriers", "/api/v1/staff/accounts"} {
 		e.setup(http.MethodGet, path, admin, "")
 	}
@@ -323,7 +337,7 @@ func (e *fuzzEnv) walkCase(staff string) {
 		return
 	}
 	id, _ := c["id"].(string)
-	e.pools["/api/v1/staff/cases/{id}"] = append(e.pools["/api/v1/staff/cases/{id}"], id)
+	e.addPool("/api/v1/staff/cases/{id}", id)
 	mats, _ := c["materials"].([]any)
 	for n, m := range mats {
 		if mm, _ := m.(map[string]any); mm["source"] != "ecert" {
@@ -334,6 +348,213 @@ func (e *fuzzEnv) walkCase(staff string) {
 	try(http.MethodPost, "/api/v1/staff/cases/"+id+"/accept", staff, `{}`)
 	try(http.MethodPost, "/api/v1/staff/cases/"+id+"/decide", staff, `{"approve":true,"reason":"符合条件"}`)
 	try(http.MethodPost, "/api/v1/staff/windows/"+wid+"/tickets/"+tk.ID+"/complete", staff, `{}`)
+	// The window's pad rates the ticket 非常不满意: that opens a
+	// rectification task (as in TestBadReviewRectificationLoop).
+	if ev := e.stepJSON(http.MethodPost, "/api/v1/kiosk/evaluations", "kiosk", `{"window":"`+wid+`","level":1,"comment":"等了很久","tags":["等候时间长"]}`); ev != nil {
+		rid, _ := ev["rectification"].(string)
+		if rid == "" {
+			e.t.Logf("walk: a bad rating opened no rectification: %v", ev)
+		}
+		e.addPool("/api/v1/staff/rectifications/{id}", rid)
+	}
+}
+
+// step sends a known-good request with a bearer token (token "kiosk"
+// signs it as the kiosk, on the card session in e.kiosk.session), keeps
+// its IDs and returns its JSON object; a failure is logged, not fatal,
+// and returns nil.
+func (e *fuzzEnv) step(method, path, token, ctype string, body []byte) map[string]any {
+	r := &fuzzRequest{Method: method, URI: path, Header: http.Header{}, Body: body}
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	if token == "kiosk" {
+		if e.kiosk.session != "" {
+			r.Header.Set("X-Kiosk-Session", e.kiosk.session)
+		}
+		e.sign(r, e.kiosk.id, e.kiosk.secret, 0)
+	} else {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	res := e.send(r)
+	if res.err != nil || res.status >= 300 {
+		if !e.quiet {
+			e.t.Logf("seed %s %s: %d %v %.300s", method, path, res.status, res.err, res.body)
+		}
+		return nil
+	}
+	e.harvest(path, res)
+	var v map[string]any
+	json.Unmarshal(res.body, &v)
+	return v
+}
+
+func (e *fuzzEnv) stepJSON(method, path, token, body string) map[string]any {
+	return e.step(method, path, token, "application/json", []byte(body))
+}
+
+// addPool adds real values to the pool of a path parameter.
+func (e *fuzzEnv) addPool(key string, vals ...string) {
+	for _, v := range vals {
+		if v != "" && !slices.Contains(e.pools[key], v) {
+			e.pools[key] = append(e.pools[key], v)
+		}
+	}
+}
+
+// citizenCase takes a case of the fuzz citizen from draft to approved:
+// form (when set), the named materials uploaded, submitted, accepted
+// and approved by staff. It returns the case as the citizen then sees
+// it, or nil.
+func (e *fuzzEnv) citizenCase(staff, matter, form string, materials []string, before func(id string)) map[string]any {
+	id := e.citizenSubmit(matter, form, materials, before)
+	if id == "" {
+		return nil
+	}
+	e.stepJSON(http.MethodPost, "/api/v1/staff/cases/"+id+"/accept", staff, `{}`)
+	e.stepJSON(http.MethodPost, "/api/v1/staff/cases/"+id+"/decide", staff, `{"approve":true,"reason":"符合条件"}`)
+	return e.stepJSON(http.MethodGet, "/api/v1/mp/cases/"+id, e.citizen, "")
+}
+
+// citizenSubmit starts a case of the fuzz citizen, fills its form (when
+// set), calls before (when set), uploads the named materials and submits
+// it. It returns the case's ID, or "".
+func (e *fuzzEnv) citizenSubmit(matter, form string, materials []string, before func(id string)) string {
+	c := e.stepJSON(http.MethodPost, "/api/v1/mp/cases", e.citizen, `{"matter":"`+matter+`"}`)
+	if c == nil {
+		return ""
+	}
+	id, _ := c["id"].(string)
+	path := "/api/v1/mp/cases/" + id
+	if form != "" {
+		e.stepJSON(http.MethodPut, path+"/form", e.citizen, form)
+	}
+	if before != nil {
+		before(id)
+	}
+	mats, _ := c["materials"].([]any)
+	for n, m := range mats {
+		mm, _ := m.(map[string]any)
+		name, _ := mm["name"].(string)
+		if !slices.ContainsFunc(materials, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			continue
+		}
+		idx := n
+		if i, ok := mm["index"].(float64); ok {
+			idx = int(i)
+		}
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		part, _ := w.CreateFormFile("file", "photo.png")
+		part.Write(fuzzPNG(byte(n + len(matter))))
+		w.Close()
+		e.step(http.MethodPost, fmt.Sprintf("%s/materials/%d/file", path, idx), e.citizen, w.FormDataContentType(), b.Bytes())
+	}
+	e.stepJSON(http.MethodPost, path+"/submit", e.citizen, `{}`)
+	e.addPool("/api/v1/staff/cases/{id}", id)
+	return id
+}
+
+// fuzzPNG is a tiny real PNG, different for each seed.
+func fuzzPNG(seed byte) []byte {
+	img := image.NewGray(image.Rect(0, 0, 4, 4))
+	img.Pix[0] = seed
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+// seedDeep makes the records that the operations on parcels,
+// certificates, print jobs, printable notices and the public lookup
+// need: an approved 个体工商户设立登记 with express delivery (its parcel,
+// assigned to the fuzz courier), approved 无犯罪记录证明 (certificates,
+// and a print job of one at the kiosk), cases returned with a one-time
+// notice, and their numbers and query codes. Steps that fail are
+// logged, not fatal.
+func (e *fuzzEnv) seedDeep(staff string) {
+	// Express delivery, the address given while applying (as in
+	// dlExpressCase): approval leaves a parcel.
+	express := e.citizenCase(staff, "hm-sc-individual", `{"summary":"开一家小吃店","delivery":"express"}`,
+		[]string{"个体工商户登记", "经营场所使用证明"}, func(id string) {
+			e.stepJSON(http.MethodPut, "/api/v1/mp/cases/"+id+"/delivery", e.citizen, `{"name":"张三丰","phone":"13800138000","address":"北京市海淀区中关村大街1号"}`)
+		})
+	if express != nil {
+		id, _ := express["id"].(string)
+		e.lookupPair(express)
+		e.addPool("/api/v1/mp/cases/{id}/delivery", id)
+		if p := e.stepJSON(http.MethodGet, "/api/v1/mp/cases/"+id+"/delivery", e.citizen, ""); p != nil {
+			pid, _ := p["id"].(string)
+			e.addPool("/api/v1/mp/parcels/{id}", pid)
+			e.addPool("/api/v1/staff/parcels/{id}", pid)
+			e.addPool("/api/v1/courier/parcels/{id}", pid)
+			// To the fuzz courier, whose requests on it then pass the
+			// courier check.
+			if cs := e.pools["/api/v1/staff/couriers/{id}"]; len(cs) > 0 {
+				e.stepJSON(http.MethodPost, "/api/v1/staff/parcels/"+pid+"/assign", staff, `{"courier":"`+cs[0]+`"}`)
+			}
+		}
+	}
+	// Certificates for the kiosk to print (as in issueNoCrimeRecord):
+	// a job holds its certificate, and a revoked kiosk's job cannot be
+	// fetched, so there are a few for the kiosks that replace it.
+	for range 8 {
+		cert := e.citizenCase(staff, "hm-ga-no-crime-record", "", []string{"犯罪记录查询申请表"}, nil)
+		if cert == nil {
+			continue
+		}
+		e.lookupPair(cert)
+		cm, _ := cert["certificate"].(map[string]any)
+		cid, _ := cm["id"].(string)
+		if cid == "" {
+			e.t.Logf("seed: the approved case has no certificate: %v", cert)
+			continue
+		}
+		e.addPool("/api/v1/staff/certificates/{id}", cid)
+		e.addPool("certificate", cid)
+		e.printable = append(e.printable, cid)
+	}
+	e.startPrintJob(true)
+	// Cases accepted, then returned with a one-time notice (一次告知书,
+	// as in the cases test): the console's printable notices, the
+	// acceptance notice and the one-time notice, are of such cases.
+	for range 2 {
+		if id := e.citizenSubmit("hm-ga-no-crime-record", "", []string{"犯罪记录查询申请表"}, nil); id != "" {
+			e.stepJSON(http.MethodPost, "/api/v1/staff/cases/"+id+"/accept", staff, `{}`)
+			if e.stepJSON(http.MethodPost, "/api/v1/staff/cases/"+id+"/return", staff, `{"problems":[{"material":0,"reason":"申请表缺少签名"}]}`) != nil {
+				e.addPool("/console/cases/{id}", id)
+			}
+		}
+	}
+}
+
+// startPrintJob starts a print job at the current kiosk, on the card in
+// it, of a certificate not printed yet, for the fuzzer to fetch its PDF;
+// replace drops the jobs of the kiosk before (they cannot be fetched).
+func (e *fuzzEnv) startPrintJob(replace bool) {
+	// The fuzzer may have started a job on one already, or revoked it.
+	e.quiet = true
+	defer func() { e.quiet = false }()
+	for len(e.printable) > 0 {
+		cid := e.printable[0]
+		e.printable = e.printable[1:]
+		if j := e.stepJSON(http.MethodPost, "/api/v1/kiosk/print-jobs", "kiosk", `{"certificate":"`+cid+`"}`); j != nil {
+			if id, _ := j["id"].(string); id != "" && replace {
+				e.pools["/api/v1/kiosk/print-jobs/{id}"] = []string{id}
+			}
+			return
+		}
+	}
+}
+
+// lookupPair keeps a case's number and query code for the public lookup.
+func (e *fuzzEnv) lookupPair(c map[string]any) {
+	num, _ := c["number"].(string)
+	code, _ := c["query_code"].(string)
+	if num != "" && code != "" {
+		e.addPool("case-lookup", num+"\x00"+code)
+	} else {
+		e.t.Logf("seed: no number and query code in %v", c)
+	}
 }
 
 // fuzzOp is one operation of /openapi.json.
@@ -437,6 +658,9 @@ func (e *fuzzEnv) addPages() {
 		for _, q := range []string{"q", "id", "path", "print", "center", "sector", "payload", "next", "matter", "date"} {
 			op.Params = append(op.Params, fuzzParam{Name: q, In: "query"})
 		}
+		// The evaluation pad's page is of a window: a string, so that it
+		// is a real window's ID most of the time.
+		op.Params = append(op.Params, fuzzParam{Name: "window", In: "query", Schema: map[string]any{"type": "string"}})
 		e.ops = append(e.ops, op)
 	}
 }
@@ -643,6 +867,10 @@ func (e *fuzzEnv) do(r *fuzzRequest) (fuzzResult, string) {
 	bad := e.check(r, res)
 	if res.status >= 200 && res.status < 300 {
 		e.harvest(strings.SplitN(r.URI, "?", 2)[0], res)
+		if r.Op == "GET /api/v1/kiosk/print-jobs/{id}/pdf" {
+			// That job's PDF is out: another for the next fetch.
+			e.startPrintJob(false)
+		}
 		if r.Op == "POST /api/v1/staff/logout" || r.Op == "POST /api/v1/staff/password" {
 			// A staff token may have come as the wrong credential.
 			e.renewStaff()
@@ -651,7 +879,12 @@ func (e *fuzzEnv) do(r *fuzzRequest) (fuzzResult, string) {
 		case "citizen":
 			e.citizen = e.citizenLogin("fuzz-alice", "张三丰", aliceID)
 		case "kiosk":
-			e.newKiosk()
+			// Revoking another kiosk (the pool holds them all) leaves
+			// this one, and its print job, as they were.
+			if strings.Contains(r.URI, "/"+e.kiosk.id+"/") {
+				e.newKiosk()
+				e.startPrintJob(true)
+			}
 		case "card":
 			e.newCardSession()
 		case "courier":
@@ -815,6 +1048,10 @@ func (g *apiFuzzer) plausible(name string) (any, bool) {
 		}
 	case "window":
 		if ids := g.e.pools["/api/v1/staff/windows/{id}"]; len(ids) > 0 {
+			return pick(g, ids), true
+		}
+	case "certificate":
+		if ids := g.e.pools["certificate"]; len(ids) > 0 {
 			return pick(g, ids), true
 		}
 	}
@@ -1133,7 +1370,13 @@ func (g *apiFuzzer) build(op fuzzOp) *fuzzRequest {
 		if at < 0 {
 			continue
 		}
-		path = path[:at] + g.pathValue(op.Path[:strings.Index(op.Path, ph)+len(ph)], p.Name) + path[at+len(ph):]
+		v := g.pathValue(op.Path[:strings.Index(op.Path, ph)+len(ph)], p.Name)
+		if ids := g.e.pools[op.Path]; len(ids) > 0 && g.chance(0.5) {
+			// The few records this operation needs (a case with a parcel
+			// among the citizen's many).
+			v = url.PathEscape(pick(g, ids))
+		}
+		path = path[:at] + v + path[at+len(ph):]
 	}
 	// Query.
 	q := url.Values{}
@@ -1176,6 +1419,15 @@ func (g *apiFuzzer) build(op fuzzOp) *fuzzRequest {
 				}
 			}
 		}
+	}
+	if pairs := g.e.pools["case-lookup"]; op.Path == "/api/v1/cases/lookup" && len(pairs) > 0 && g.chance(0.5) {
+		// A real number and query code, or a real number with a wrong code.
+		num, code, _ := strings.Cut(pick(g, pairs), "\x00")
+		if g.chance(0.3) {
+			code = pick(g, []string{"000000", "", code + "0", strings.ToUpper(code)})
+		}
+		q.Set("number", num)
+		q.Set("code", code)
 	}
 	if g.chance(0.05) {
 		q.Set(pick(g, []string{"limit", "cursor", "$where", "q", "center", "x[$ne]"}), pick(g, hostileStrings))
@@ -1284,9 +1536,14 @@ func (g *apiFuzzer) pathValue(prefix, name string) string {
 				pool = []string{"hm"}
 			}
 		case "code":
-			pool = append([]string{"hm-gjj-loan", "hm-gjj-withdraw-purchase"}, g.e.pools["matter-code"]...)
+			// hm-ga-no-crime-record is also applied for at the kiosk.
+			pool = append([]string{"hm-gjj-loan", "hm-gjj-withdraw-purchase", "hm-ga-no-crime-record"}, g.e.pools["matter-code"]...)
 			if strings.Contains(prefix, "sectors") {
 				pool = []string{"tax", "housing-fund"}
+			}
+			if strings.HasPrefix(prefix, "/kiosk/apply") && g.chance(0.5) {
+				// Most matters are not applied for at a kiosk.
+				pool = []string{"hm-ga-no-crime-record"}
 			}
 		default:
 			pool = g.e.pools[prefix]
