@@ -48,14 +48,22 @@ func Idempotent(keys *idempotency.Service, scope func(*fiber.Ctx) string) fiber.
 			}
 			return c.Status(r.Status).Send(r.Body)
 		}
+		// A panic (answered 500 by the recover middleware) releases the
+		// key on its way out, so that a retry runs again at once.
+		finished := false
+		defer func() {
+			if !finished {
+				keys.Release(c.UserContext(), claim)
+			}
+		}()
 		if err := c.Next(); err != nil {
 			if herr := c.App().Config().ErrorHandler(c, err); herr != nil {
-				keys.Release(c.UserContext(), claim)
 				return herr
 			}
 		}
 		resp := c.Response()
 		keys.Finish(c.UserContext(), claim, resp.StatusCode(), string(resp.Header.ContentType()), resp.Body())
+		finished = true
 		return nil
 	}
 }
